@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "proclaunch",
+      "sources": [
+        "native/addon.cc",
+        "native/spawn.cc",
+        "native/child.cc",
+        "native/exit_watch.cc",
+        "native/signal.cc",
+        "native/notify_socket.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none" }]
+      ]
+    }
+  ]
+}

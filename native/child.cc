@@ -1,0 +1,117 @@
+// Child side of clone(CLONE_VM | CLONE_VFORK): runs on a private stack in the parent's
+// memory until execve. Only async-signal-safe work happens here, and nothing that
+// allocates, locks or touches state another thread could hold.
+//
+// Calls made here, and nothing else:
+//   sigaction, sigprocmask, setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
+//   sched_setaffinity, set_mempolicy (raw syscall), chdir, open, dup2, close,
+//   close_range (raw syscall), execve, _exit.
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace proclaunch {
+namespace {
+
+constexpr int kMpolBind = 2;  // MPOL_BIND from <linux/mempolicy.h>
+
+[[noreturn]] void FailChild(const ChildPlan* plan, ChildStage stage, int err) {
+  ChildError record{stage, err};
+  // A short write cannot happen for 8 bytes on a pipe; the parent treats any partial
+  // record as "exec succeeded", so nothing else to do on failure here.
+  ssize_t ignored = write(plan->error_fd, &record, sizeof record);
+  (void)ignored;
+  _exit(127);
+}
+
+// The child must not run the parent's signal handlers (it shares their memory) and
+// must start with default dispositions: ignored signals survive execve otherwise
+// (Node ignores SIGPIPE, which would leak into every child).
+void ResetSignalDispositions() {
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &dfl, nullptr);  // EINVAL for libc-reserved signals: ignored
+  }
+}
+
+// execve each candidate like execvp does: keep going on "not here", remember EACCES.
+int ExecCandidates(const ChildPlan* plan) {
+  bool saw_eacces = false;
+  int last = ENOENT;
+  for (char* const* path = plan->exec_paths; *path != nullptr; path++) {
+    execve(*path, plan->argv, plan->envp);
+    last = errno;
+    if (last == EACCES) {
+      saw_eacces = true;
+    } else if (last != ENOENT && last != ENOTDIR && last != ESTALE) {
+      return last;
+    }
+  }
+  return saw_eacces ? EACCES : last;
+}
+
+}  // namespace
+
+int RunChild(void* arg) {
+  const ChildPlan* plan = static_cast<const ChildPlan*>(arg);
+  // All signals stay blocked (the parent blocked them around clone) until the
+  // dispositions are back to default.
+  ResetSignalDispositions();
+
+  if (setsid() < 0) FailChild(plan, kStageSetsid, errno);
+
+  if (plan->parent_death_signal != 0) {
+    if (prctl(PR_SET_PDEATHSIG, plan->parent_death_signal) < 0) {
+      FailChild(plan, kStageParentDeathSignal, errno);
+    }
+    // The parent may have died before prctl: then nobody would ever signal us.
+    if (getppid() != plan->parent_pid) _exit(127);
+  }
+
+  if (plan->cgroup_procs_fd >= 0) {
+    if (write(plan->cgroup_procs_fd, "0", 1) < 0) FailChild(plan, kStageCgroup, errno);
+  }
+
+  if (plan->set_affinity && sched_setaffinity(0, sizeof plan->affinity, &plan->affinity) < 0) {
+    FailChild(plan, kStageAffinity, errno);
+  }
+
+  if (plan->set_membind &&
+      syscall(SYS_set_mempolicy, kMpolBind, plan->membind_mask,
+              sizeof plan->membind_mask * 8) < 0) {
+    FailChild(plan, kStageMembind, errno);
+  }
+
+  if (plan->cwd != nullptr && chdir(plan->cwd) < 0) FailChild(plan, kStageChdir, errno);
+
+  int null_fd = open("/dev/null", O_RDWR);
+  if (null_fd < 0) FailChild(plan, kStageStdin, errno);
+  if (null_fd != 0) {
+    if (dup2(null_fd, 0) < 0) FailChild(plan, kStageStdin, errno);
+    if (null_fd > 2) close(null_fd);
+  }
+  if (plan->stdout_fd >= 0 && dup2(plan->stdout_fd, 1) < 0) FailChild(plan, kStageStdio, errno);
+  if (plan->stderr_fd >= 0 && dup2(plan->stderr_fd, 2) < 0) FailChild(plan, kStageStdio, errno);
+
+  // Every inherited descriptor above stderr closes at exec, the error pipe included,
+  // which is how the parent learns that exec succeeded.
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    FailChild(plan, kStageCloseRange, errno);
+  }
+
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigprocmask(SIG_SETMASK, &empty, nullptr);
+
+  FailChild(plan, kStageExec, ExecCandidates(plan));
+}
+
+}  // namespace proclaunch

@@ -1,0 +1,53 @@
+// Child side of the launch: the code that runs between clone() and execve().
+#pragma once
+
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+namespace proclaunch {
+
+// Where a pre-exec failure happened. Indexes into kStageNames (spawn.cc).
+enum ChildStage : int32_t {
+  kStageSetsid = 1,
+  kStageParentDeathSignal,
+  kStageCgroup,
+  kStageAffinity,
+  kStageMembind,
+  kStageChdir,
+  kStageStdin,
+  kStageStdio,
+  kStageCloseRange,
+  kStageExec,
+};
+
+// The fixed record a failing child writes to the error pipe.
+struct ChildError {
+  int32_t stage;
+  int32_t err;
+};
+
+// Everything the child needs, prepared by the parent before clone(). The child only
+// reads it: with CLONE_VM it is the parent's memory, valid until exec or _exit.
+struct ChildPlan {
+  char* const* exec_paths;  // candidates tried in order (PATH already resolved), null-terminated
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;          // nullptr: inherit
+  int stdout_fd;            // -1: inherit
+  int stderr_fd;            // -1: inherit
+  int error_fd;             // write end of the O_CLOEXEC error pipe
+  int cgroup_procs_fd;      // -1, or an open cgroup.procs to move into before exec
+  int parent_death_signal;  // 0: none
+  pid_t parent_pid;
+  bool set_affinity;
+  cpu_set_t affinity;
+  bool set_membind;
+  unsigned long membind_mask[16];  // bitmask of NUMA nodes, up to 1024
+};
+
+// Entry point passed to clone(). Never returns on success (execve), _exit(127) on failure.
+int RunChild(void* plan);
+
+}  // namespace proclaunch

@@ -1,0 +1,144 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace proclaunch {
+namespace {
+
+// The child runs only the short RunChild frame plus libc wrappers on this stack.
+constexpr size_t kChildStackSize = 64 * 1024;
+
+struct StageInfo {
+  const char* stage;
+  const char* syscall;
+};
+
+const StageInfo kStages[] = {
+    {"unknown", "unknown"},
+    {"setsid", "setsid"},
+    {"parent-death-signal", "prctl"},
+    {"cgroup", "write"},
+    {"affinity", "sched_setaffinity"},
+    {"membind", "set_mempolicy"},
+    {"chdir", "chdir"},
+    {"stdin", "open"},
+    {"stdio", "dup2"},
+    {"close-range", "close_range"},
+    {"exec", "execve"},
+};
+
+// One stack per spawning thread (main or worker), never shared: with CLONE_VFORK the
+// thread is suspended while its child runs, so one stack per thread is enough.
+void* ThreadChildStackTop() {
+  thread_local void* stack = nullptr;
+  if (stack == nullptr) {
+    void* mem = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (mem == MAP_FAILED) return nullptr;
+    stack = mem;
+  }
+  return static_cast<char*>(stack) + kChildStackSize;
+}
+
+void CloseIfOpen(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+SpawnOutcome ParentFailure(const char* stage, const char* syscall_name, int err) {
+  SpawnOutcome out;
+  out.failed_stage = stage;
+  out.failed_syscall = syscall_name;
+  out.err = err;
+  return out;
+}
+
+}  // namespace
+
+SpawnOutcome SpawnProc(SpawnRequest& request) {
+  ChildPlan& plan = request.plan;
+  int error_pipe[2];
+  if (pipe2(error_pipe, O_CLOEXEC) < 0) return ParentFailure("pipe", "pipe2", errno);
+
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (request.capture_stdio) {
+    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+      int saved = errno;
+      CloseIfOpen(error_pipe[0]); CloseIfOpen(error_pipe[1]);
+      CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
+      return ParentFailure("pipe", "pipe2", saved);
+    }
+  }
+  plan.error_fd = error_pipe[1];
+  plan.stdout_fd = out_pipe[1];
+  plan.stderr_fd = err_pipe[1];
+  plan.parent_pid = getpid();
+
+  void* stack_top = ThreadChildStackTop();
+  if (stack_top == nullptr) {
+    int saved = errno;
+    CloseIfOpen(error_pipe[0]); CloseIfOpen(error_pipe[1]);
+    CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
+    CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
+    return ParentFailure("stack", "mmap", saved);
+  }
+
+  // No signal handler may run in the child while it shares our memory.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int pidfd = -1;
+  pid_t pid = clone(RunChild, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                    &plan, &pidfd);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+
+  close(error_pipe[1]);
+  CloseIfOpen(out_pipe[1]);
+  CloseIfOpen(err_pipe[1]);
+
+  if (pid < 0) {
+    close(error_pipe[0]);
+    CloseIfOpen(out_pipe[0]); CloseIfOpen(err_pipe[0]);
+    return ParentFailure("clone", "clone", clone_errno);
+  }
+
+  // CLONE_VFORK: we run again only after the child exec'd (pipe closed, read gives 0)
+  // or wrote its failure record and exited.
+  ChildError record{};
+  ssize_t n;
+  do {
+    n = read(error_pipe[0], &record, sizeof record);
+  } while (n < 0 && errno == EINTR);
+  close(error_pipe[0]);
+
+  if (n == static_cast<ssize_t>(sizeof record)) {
+    // Reap the failed child now: a failed launch leaves no zombie and no fd.
+    siginfo_t info;
+    while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+    CloseIfOpen(out_pipe[0]); CloseIfOpen(err_pipe[0]);
+    int stage = record.stage;
+    if (stage < 0 || stage >= static_cast<int>(sizeof kStages / sizeof kStages[0])) stage = 0;
+    return ParentFailure(kStages[stage].stage, kStages[stage].syscall, record.err);
+  }
+
+  SpawnOutcome out;
+  out.pid = pid;
+  out.pidfd = pidfd;
+  out.stdout_fd = out_pipe[0];
+  out.stderr_fd = err_pipe[0];
+  return out;
+}
+
+}  // namespace proclaunch

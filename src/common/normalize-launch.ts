@@ -1,0 +1,127 @@
+// Validates LaunchOptions once, for every backend, into a flat, trusted shape.
+import { hostname } from 'node:os';
+
+import type { LaunchOptions } from '../contract.js';
+import { parseIndexList } from './cpu-list.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkKnownKeys,
+  checkOptionalString,
+  checkProcId,
+  checkString,
+  describeValue,
+  isPlainObject,
+} from './validate.js';
+
+export interface NormalizedProcBind {
+  cpus?: number[];
+  cpuNodes?: number[];
+  memNodes?: number[];
+}
+
+export interface NormalizedLaunch {
+  procId: string;
+  program: string;
+  args: string[];
+  arg0: string;
+  /** The proc's whole environment: parent's, overlay, then the contract variables. */
+  env: Record<string, string>;
+  cwd?: string;
+  wantStdio: boolean;
+  tailLines: number;
+  procBind?: NormalizedProcBind;
+}
+
+const LAUNCH_KEYS = ['command', 'bootstrapPayload', 'processName', 'logChannel', 'wantStdio', 'tailLines', 'procBind'] as const;
+const COMMAND_KEYS = ['program', 'args', 'arg0', 'env', 'cwd'] as const;
+const BIND_KEYS = ['cpus', 'cpunodebind', 'membind', 'physcpubind'] as const;
+/** Per-proc contract variables: never inherited from the parent, only set when given. */
+const PER_PROC_VARS = ['HYPERACTOR_MESH_BOOTSTRAP_MODE', 'BOOTSTRAP_LOG_CHANNEL'] as const;
+export const MAX_TAIL_LINES = 100_000;
+
+export function normalizeLaunch(procIdValue: unknown, opts: unknown, parentEnv: NodeJS.ProcessEnv = process.env): NormalizedLaunch {
+  const procId = checkProcId(procIdValue);
+  if (!isPlainObject(opts)) throw new TypeError(`opts must be an object, got ${describeValue(opts)}`);
+  checkKnownKeys(opts, LAUNCH_KEYS, 'opts');
+  const command = opts['command'];
+  if (!isPlainObject(command)) throw new TypeError(`opts.command must be an object, got ${describeValue(command)}`);
+  checkKnownKeys(command, COMMAND_KEYS, 'opts.command');
+
+  const program = checkString(command['program'], 'opts.command.program', { nonEmpty: true });
+  const args = checkArgs(command['args']);
+  const arg0 = command['arg0'] === undefined ? program : checkString(command['arg0'], 'opts.command.arg0');
+  const overlay = checkEnv(command['env']);
+  const cwd = command['cwd'] === undefined ? undefined : checkString(command['cwd'], 'opts.command.cwd', { nonEmpty: true });
+
+  const bootstrapPayload = checkOptionalString(opts['bootstrapPayload'], 'opts.bootstrapPayload');
+  const processName = checkOptionalString(opts['processName'], 'opts.processName');
+  const logChannel = checkOptionalString(opts['logChannel'], 'opts.logChannel');
+  const wantStdio = checkBoolean(opts['wantStdio'], 'opts.wantStdio', false);
+  const tailLines = opts['tailLines'] === undefined ? 0 : checkInteger(opts['tailLines'], 'opts.tailLines', 0, MAX_TAIL_LINES);
+  const procBind = opts['procBind'] === undefined ? undefined : normalizeProcBind(opts['procBind']);
+
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parentEnv)) {
+    if (value !== undefined && !(PER_PROC_VARS as readonly string[]).includes(key)) env[key] = value;
+  }
+  Object.assign(env, overlay);
+  env['HYPERACTOR_PROCESS_NAME'] = processName ?? `${procId} @ ${hostOf(parentEnv)}`;
+  if (bootstrapPayload !== undefined) env['HYPERACTOR_MESH_BOOTSTRAP_MODE'] = bootstrapPayload;
+  if (logChannel !== undefined) env['BOOTSTRAP_LOG_CHANNEL'] = logChannel;
+
+  const normalized: NormalizedLaunch = { procId, program, args, arg0, env, wantStdio, tailLines };
+  if (cwd !== undefined) normalized.cwd = cwd;
+  if (procBind !== undefined) normalized.procBind = procBind;
+  return normalized;
+}
+
+/** The host part of the default process name: from the parent's own name, else the hostname. */
+function hostOf(parentEnv: NodeJS.ProcessEnv): string {
+  const parentName = parentEnv['HYPERACTOR_PROCESS_NAME'];
+  if (parentName !== undefined && parentName.length > 0) {
+    const at = parentName.lastIndexOf(' @ ');
+    return at >= 0 ? parentName.slice(at + 3) : parentName;
+  }
+  return hostname();
+}
+
+function checkArgs(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError(`opts.command.args must be an array of strings, got ${describeValue(value)}`);
+  return value.map((arg, i) => checkString(arg, `opts.command.args[${i}]`));
+}
+
+function checkEnv(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new TypeError(`opts.command.env must be an object of strings, got ${describeValue(value)}`);
+  const out: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    checkString(key, 'opts.command.env key', { nonEmpty: true });
+    if (key.includes('=')) throw new RangeError(`opts.command.env key ${JSON.stringify(key)} must not contain "="`);
+    out[key] = checkString(entry, `opts.command.env.${key}`);
+  }
+  return out;
+}
+
+function normalizeProcBind(value: unknown): NormalizedProcBind {
+  if (!isPlainObject(value)) throw new TypeError(`opts.procBind must be an object, got ${describeValue(value)}`);
+  checkKnownKeys(value, BIND_KEYS, 'opts.procBind');
+  const list = (key: (typeof BIND_KEYS)[number]): number[] | undefined => {
+    const text = value[key];
+    return text === undefined ? undefined : parseIndexList(checkString(text, `opts.procBind.${key}`), `opts.procBind.${key}`);
+  };
+  const cpus = list('cpus');
+  const physcpubind = list('physcpubind');
+  if (cpus !== undefined && physcpubind !== undefined && cpus.join() !== physcpubind.join()) {
+    throw new RangeError('opts.procBind.cpus and opts.procBind.physcpubind name different CPUs; give one of them');
+  }
+  const out: NormalizedProcBind = {};
+  const chosen = cpus ?? physcpubind;
+  if (chosen !== undefined) out.cpus = chosen;
+  const cpuNodes = list('cpunodebind');
+  if (cpuNodes !== undefined) out.cpuNodes = cpuNodes;
+  const memNodes = list('membind');
+  if (memNodes !== undefined) out.memNodes = memNodes;
+  return out;
+}

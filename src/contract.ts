@@ -1,0 +1,108 @@
+// The launcher contract (DESIGN.md sections 1-2): types every backend and the manager share.
+import type { Readable } from 'node:stream';
+
+/** What to run. `program` is an absolute path or a name looked up in the parent's PATH. */
+export interface BootstrapCommand {
+  program: string;
+  /** argv[1..] */
+  args?: readonly string[];
+  /** argv[0] (default: `program`) */
+  arg0?: string;
+  /** Overlay on the parent's environment. */
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
+}
+
+/** CPU and memory placement. CPU lists use the `taskset`/`numactl` syntax: "0-3,6". */
+export interface ProcBind {
+  /** CPUs the proc may run on. */
+  cpus?: string;
+  /** NUMA nodes whose CPUs the proc may run on. */
+  cpunodebind?: string;
+  /** NUMA nodes the proc may allocate memory from (MPOL_BIND). */
+  membind?: string;
+  /** Same as `cpus` (numactl's name). */
+  physcpubind?: string;
+}
+
+export interface LaunchOptions {
+  command: BootstrapCommand;
+  /** Sets HYPERACTOR_MESH_BOOTSTRAP_MODE. */
+  bootstrapPayload?: string;
+  /** Sets HYPERACTOR_PROCESS_NAME (default "<procId> @ <host>"). */
+  processName?: string;
+  /** Sets BOOTSTRAP_LOG_CHANNEL (only when given). */
+  logChannel?: string;
+  /** true: stdout/stderr are pipes returned as streams; false (default): inherited. */
+  wantStdio?: boolean;
+  /** Keep the last N whole stderr lines for the exit result (default: 0 = no tail). */
+  tailLines?: number;
+  procBind?: ProcBind;
+}
+
+export type StdioHandling =
+  | { kind: 'captured'; stdout: Readable; stderr: Readable }
+  | { kind: 'inherited' }
+  | { kind: 'managed-by-launcher' };
+
+export interface ProcRusage {
+  userMs: number;
+  systemMs: number;
+  maxRssKb: number;
+}
+
+export type ProcExitResult = (
+  | { kind: 'exited'; code: number }
+  | { kind: 'signaled'; signal: number; signalName: string; coreDumped: boolean }
+  | { kind: 'failed'; reason: string }
+) & { stderrTail?: string[]; rusage?: ProcRusage; orphansKilled?: number };
+
+export interface LaunchResult {
+  pid: number | null;
+  startedAt: Date;
+  stdio: StdioHandling;
+  /** Resolves exactly once with the terminal outcome; never rejects. */
+  exit: Promise<ProcExitResult>;
+}
+
+export interface ProcLauncher {
+  launch(procId: string, opts: LaunchOptions): Promise<LaunchResult>;
+  /** SIGTERM to the tree, SIGKILL after `timeoutMs`. Returns at once; idempotent. */
+  terminate(procId: string, timeoutMs: number): Promise<void>;
+  /** SIGKILL to the tree. Returns at once; idempotent. */
+  kill(procId: string): Promise<void>;
+  /** Kill every proc still running and release resources. */
+  dispose(): Promise<void>;
+}
+
+export type ProcLauncherErrorKind = 'launch' | 'terminate' | 'kill' | 'other';
+
+export interface ProcLauncherErrorFields {
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  stage?: string;
+  path?: string;
+  cause?: unknown;
+}
+
+/** A launcher failure, with Node SystemError-style fields plus the `stage` that failed. */
+export class ProcLauncherError extends Error {
+  readonly kind: ProcLauncherErrorKind;
+  readonly code?: string;
+  readonly errno?: number;
+  readonly syscall?: string;
+  readonly stage?: string;
+  readonly path?: string;
+
+  constructor(kind: ProcLauncherErrorKind, message: string, fields: ProcLauncherErrorFields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = 'ProcLauncherError';
+    this.kind = kind;
+    if (fields.code !== undefined) this.code = fields.code;
+    if (fields.errno !== undefined) this.errno = fields.errno;
+    if (fields.syscall !== undefined) this.syscall = fields.syscall;
+    if (fields.stage !== undefined) this.stage = fields.stage;
+    if (fields.path !== undefined) this.path = fields.path;
+  }
+}

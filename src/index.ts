@@ -1,0 +1,18 @@
+// Public exports only.
+import { assertLinux } from './common/platform.js';
+
+assertLinux();
+
+export {
+  ProcLauncherError,
+  type BootstrapCommand,
+  type LaunchOptions,
+  type LaunchResult,
+  type ProcBind,
+  type ProcExitResult,
+  type ProcLauncher,
+  type ProcLauncherErrorKind,
+  type ProcRusage,
+  type StdioHandling,
+} from './contract.js';
+export { NativeProcLauncher, type NativeProcLauncherOptions } from './native/native-proc-launcher.js';

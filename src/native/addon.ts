@@ -1,0 +1,102 @@
+// Loads the C++ addon once per environment (main thread or worker) and routes its two
+// callbacks, exit and notify, to whoever registered the id.
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { assertLinux } from '../common/platform.js';
+
+export interface SpawnPlan {
+  paths: string[];
+  argv: string[];
+  env: string[];
+  cwd: string | null;
+  captureStdio: boolean;
+  killGroupOnExit: boolean;
+  killOnTeardown: boolean;
+  parentDeathSignal: number;
+  cpus: number[] | null;
+  memNodes: number[] | null;
+  cgroupProcsFd: number | null;
+}
+
+export interface NativeFailure {
+  errno: number;
+  stage: string;
+  syscall: string;
+}
+
+export interface SpawnSuccess {
+  id: number;
+  pid: number;
+  stdoutFd: number;
+  stderrFd: number;
+}
+
+/** kind: 0 exited (status = code), 1 signaled (status = signal), -1 lost (status = errno). */
+export interface NativeExit {
+  kind: -1 | 0 | 1;
+  status: number;
+  coreDumped: boolean;
+  userMs: number;
+  systemMs: number;
+  maxRssKb: number;
+}
+
+interface RawAddon {
+  spawn(plan: SpawnPlan): SpawnSuccess | NativeFailure;
+  signal(id: number, signal: number, toGroup: boolean): boolean;
+  killAllSync(): number;
+  setWatchRef(id: number, ref: boolean): void;
+  liveCount(): number;
+  openNotifySocket(address: string): number | NativeFailure;
+  closeNotifySocket(id: number): void;
+  setCallbacks(
+    onExit: (id: number, kind: number, status: number, core: boolean, userMs: number, systemMs: number, maxRssKb: number) => void,
+    onNotify: (socketId: number, pid: number, uid: number, text: string) => void,
+  ): void;
+}
+
+export type ExitListener = (exit: NativeExit) => void;
+export type NotifyListener = (pid: number, uid: number, text: string) => void;
+
+const exitListeners = new Map<number, ExitListener>();
+const notifyListeners = new Map<number, NotifyListener>();
+let loaded: RawAddon | undefined;
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function addon(): RawAddon {
+  if (loaded !== undefined) return loaded;
+  assertLinux();
+  const require = createRequire(import.meta.url);
+  const bindings = require('bindings') as (opts: { bindings: string; module_root: string }) => RawAddon;
+  const raw = bindings({ bindings: 'proclaunch', module_root: packageRoot });
+  raw.setCallbacks(
+    (id, kind, status, coreDumped, userMs, systemMs, maxRssKb) => {
+      const listener = exitListeners.get(id);
+      if (listener === undefined) return;
+      exitListeners.delete(id);
+      listener({ kind: kind as NativeExit['kind'], status, coreDumped, userMs, systemMs, maxRssKb });
+    },
+    (socketId, pid, uid, text) => notifyListeners.get(socketId)?.(pid, uid, text),
+  );
+  loaded = raw;
+  return raw;
+}
+
+export function isFailure(value: unknown): value is NativeFailure {
+  return typeof value === 'object' && value !== null && 'errno' in value;
+}
+
+export function onExit(id: number, listener: ExitListener): void {
+  exitListeners.set(id, listener);
+}
+
+export function onNotify(socketId: number, listener: NotifyListener): void {
+  notifyListeners.set(socketId, listener);
+}
+
+export function offNotify(socketId: number): void {
+  notifyListeners.delete(socketId);
+}

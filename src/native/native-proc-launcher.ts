@@ -1,0 +1,212 @@
+// NativeProcLauncher: the launcher contract over the addon (clone + pidfd + pgid).
+import type { Readable } from 'node:stream';
+
+import {
+  ProcLauncherError,
+  type LaunchOptions,
+  type LaunchResult,
+  type ProcExitResult,
+  type ProcLauncher,
+  type StdioHandling,
+} from '../contract.js';
+import { LineTail } from '../common/line-tail.js';
+import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-launch.js';
+import { nameOfSignal, resolveSignal } from '../common/signals.js';
+import { codeOfErrno, describeErrno } from '../common/system-error.js';
+import { checkBoolean, checkKnownKeys, checkProcId, checkTimeoutMs, describeValue, isPlainObject } from '../common/validate.js';
+import { addon, isFailure, onExit, type NativeExit, type NativeFailure, type SpawnPlan } from './addon.js';
+import { readableFromFd, teeIntoTail } from './captured-stdio.js';
+import { checkMemNodes, cpusOfNodes } from './host-numa.js';
+import { programCandidates } from './program-paths.js';
+
+export interface NativeProcLauncherOptions {
+  /** When a proc's leader exits, SIGKILL what is left of its process group (default: true). */
+  killGroupOnExit?: boolean;
+  /**
+   * Signal the procs get when the launching thread dies, even by SIGKILL
+   * (PR_SET_PDEATHSIG), and that they are killed with at process exit; `false` lets
+   * them outlive this process (default: 'SIGKILL').
+   */
+  parentDeathSignal?: string | number | false;
+  /** Whether a running proc keeps the Node event loop alive, like child_process (default: true). */
+  keepAlive?: boolean;
+}
+
+const OPTION_KEYS = ['killGroupOnExit', 'parentDeathSignal', 'keepAlive'] as const;
+const SIGTERM = 15;
+const SIGKILL = 9;
+
+interface LiveProc {
+  nativeId: number;
+  pid: number;
+  escalation: NodeJS.Timeout | undefined;
+  escalationDeadline: number;
+  exit: Promise<ProcExitResult>;
+}
+
+export class NativeProcLauncher implements ProcLauncher {
+  readonly #procs = new Map<string, LiveProc>();
+  readonly #killGroupOnExit: boolean;
+  readonly #parentDeathSignal: number;
+  readonly #keepAlive: boolean;
+  #disposed = false;
+
+  constructor(options: NativeProcLauncherOptions = {}) {
+    if (!isPlainObject(options)) throw new TypeError(`NativeProcLauncher options must be an object, got ${describeValue(options)}`);
+    checkKnownKeys(options, OPTION_KEYS, 'NativeProcLauncher options');
+    this.#killGroupOnExit = checkBoolean(options.killGroupOnExit, 'killGroupOnExit', true);
+    this.#keepAlive = checkBoolean(options.keepAlive, 'keepAlive', true);
+    const pdeath = options.parentDeathSignal ?? 'SIGKILL';
+    this.#parentDeathSignal = pdeath === false ? 0 : resolveSignal(pdeath, 'parentDeathSignal');
+    addon(); // load now: a broken build fails at construction, not at the first launch
+  }
+
+  /** Procs launched and not yet exited. */
+  get size(): number {
+    return this.#procs.size;
+  }
+
+  async launch(procId: string, opts: LaunchOptions): Promise<LaunchResult> {
+    const launch = normalizeLaunch(procId, opts);
+    if (this.#disposed) {
+      throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": the launcher is disposed`, { code: 'ERR_DISPOSED', stage: 'validate' });
+    }
+    if (this.#procs.has(launch.procId)) {
+      throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": a proc with this id is still running`, {
+        code: 'EEXIST',
+        errno: 17,
+        stage: 'validate',
+      });
+    }
+    const captureStderr = launch.wantStdio || launch.tailLines > 0;
+    const spawned = addon().spawn(this.#planFor(launch, captureStderr));
+    if (isFailure(spawned)) throw launchError(launch, spawned);
+
+    const startedAt = new Date();
+    if (!this.#keepAlive) addon().setWatchRef(spawned.id, false);
+    const tail = launch.tailLines > 0 ? new LineTail(launch.tailLines) : null;
+    const { stdio, stderrDone } = setUpStdio(spawned, launch.wantStdio, tail);
+
+    let settle!: (result: ProcExitResult) => void;
+    const exit = new Promise<ProcExitResult>((resolve) => (settle = resolve));
+    const proc: LiveProc = { nativeId: spawned.id, pid: spawned.pid, escalation: undefined, escalationDeadline: Infinity, exit };
+    this.#procs.set(launch.procId, proc);
+    onExit(spawned.id, (nativeExit) => {
+      if (this.#procs.get(launch.procId) === proc) this.#procs.delete(launch.procId);
+      clearTimeout(proc.escalation);
+      const result = exitResultOf(nativeExit);
+      if (tail === null) return settle(result);
+      // The group is dead, so stderr reaches EOF right away unless an escaped
+      // descendant still holds it: wait briefly for the last lines, never forever.
+      void waitAtMost(stderrDone, 250).then(() => settle({ ...result, stderrTail: tail.lines() }));
+    });
+    return { pid: spawned.pid, startedAt, stdio, exit };
+  }
+
+  async terminate(procId: string, timeoutMs: number): Promise<void> {
+    checkProcId(procId);
+    checkTimeoutMs(timeoutMs, 'timeoutMs');
+    const proc = this.#procs.get(procId);
+    if (proc === undefined) return;
+    addon().signal(proc.nativeId, SIGTERM, true);
+    // One escalation timer per proc: a second terminate may only bring it forward.
+    const deadline = Date.now() + timeoutMs;
+    if (deadline >= proc.escalationDeadline) return;
+    clearTimeout(proc.escalation);
+    proc.escalationDeadline = deadline;
+    proc.escalation = setTimeout(() => addon().signal(proc.nativeId, SIGKILL, true), timeoutMs);
+    proc.escalation.unref();
+  }
+
+  async kill(procId: string): Promise<void> {
+    checkProcId(procId);
+    const proc = this.#procs.get(procId);
+    if (proc !== undefined) addon().signal(proc.nativeId, SIGKILL, true);
+  }
+
+  /** Kills every proc still running and resolves once every exit has been observed. */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    const pending = [...this.#procs.values()];
+    for (const proc of pending) addon().signal(proc.nativeId, SIGKILL, true);
+    await Promise.all(pending.map((proc) => proc.exit));
+  }
+
+  #planFor(launch: NormalizedLaunch, captureStdio: boolean): SpawnPlan {
+    const bind = launch.procBind;
+    let cpus: number[] | null = bind?.cpus ?? null;
+    if (bind?.cpuNodes !== undefined) {
+      const nodeCpus = cpusOfNodes(bind.cpuNodes);
+      cpus = cpus === null ? nodeCpus : cpus.filter((cpu) => nodeCpus.includes(cpu));
+      if (cpus.length === 0) throw new RangeError('opts.procBind: no CPU is both in cpus and in the cpunodebind nodes');
+    }
+    if (bind?.memNodes !== undefined) checkMemNodes(bind.memNodes);
+    return {
+      paths: programCandidates(launch.program, launch.env),
+      argv: [launch.arg0, ...launch.args],
+      env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
+      cwd: launch.cwd ?? null,
+      captureStdio,
+      killGroupOnExit: this.#killGroupOnExit,
+      killOnTeardown: this.#parentDeathSignal !== 0,
+      parentDeathSignal: this.#parentDeathSignal,
+      cpus,
+      memNodes: bind?.memNodes ?? null,
+      cgroupProcsFd: null,
+    };
+  }
+}
+
+function setUpStdio(
+  spawned: { stdoutFd: number; stderrFd: number },
+  wantStdio: boolean,
+  tail: LineTail | null,
+): { stdio: StdioHandling; stderrDone: Promise<void> } {
+  if (spawned.stderrFd < 0) return { stdio: { kind: 'inherited' }, stderrDone: Promise.resolve() };
+  const stderrSource = readableFromFd(spawned.stderrFd);
+  const stdout = readableFromFd(spawned.stdoutFd);
+  if (tail === null) {
+    return { stdio: { kind: 'captured', stdout, stderr: stderrSource }, stderrDone: Promise.resolve() };
+  }
+  if (!wantStdio) {
+    // Only the tail was asked for: stdout goes where it would have gone, stderr is copied.
+    stdout.pipe(process.stdout, { end: false });
+    const { ended } = teeIntoTail(stderrSource, tail, process.stderr);
+    return { stdio: { kind: 'inherited' }, stderrDone: ended };
+  }
+  const { userStream, ended } = teeIntoTail(stderrSource, tail, null);
+  return { stdio: { kind: 'captured', stdout, stderr: userStream as Readable }, stderrDone: ended };
+}
+
+function exitResultOf(exit: NativeExit): ProcExitResult {
+  const rusage = { userMs: exit.userMs, systemMs: exit.systemMs, maxRssKb: exit.maxRssKb };
+  if (exit.kind === 0) return { kind: 'exited', code: exit.status, rusage };
+  if (exit.kind === 1) {
+    return { kind: 'signaled', signal: exit.status, signalName: nameOfSignal(exit.status), coreDumped: exit.coreDumped, rusage };
+  }
+  return { kind: 'failed', reason: `exit status lost: the proc was reaped by someone else (${codeOfErrno(exit.status)})` };
+}
+
+function launchError(launch: NormalizedLaunch, failure: NativeFailure): ProcLauncherError {
+  const code = codeOfErrno(failure.errno);
+  const path = failure.stage === 'chdir' ? launch.cwd : failure.stage === 'exec' ? launch.program : undefined;
+  const where = path === undefined ? '' : ` '${path}'`;
+  const message = `cannot launch "${launch.procId}": ${code}: ${describeErrno(failure.errno)}, ${failure.syscall}${where} (stage: ${failure.stage})`;
+  return new ProcLauncherError('launch', message, {
+    code,
+    errno: failure.errno,
+    syscall: failure.syscall,
+    stage: failure.stage,
+    ...(path === undefined ? {} : { path }),
+  });
+}
+
+function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
