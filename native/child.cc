@@ -4,7 +4,7 @@
 //
 // Calls made here, and nothing else:
 //   sigaction, sigprocmask, setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
-//   sched_setaffinity, set_mempolicy (raw syscall), chdir, open, dup2, close,
+//   sched_setaffinity, set_mempolicy (raw syscall), chdir, open, dup2, fcntl, close,
 //   close_range (raw syscall), execve, _exit.
 #include "child.h"
 
@@ -98,8 +98,16 @@ int RunChild(void* arg) {
     if (dup2(null_fd, 0) < 0) FailChild(plan, kStageStdin, errno);
     if (null_fd > 2) close(null_fd);
   }
-  if (plan->stdout_fd >= 0 && dup2(plan->stdout_fd, 1) < 0) FailChild(plan, kStageStdio, errno);
-  if (plan->stderr_fd >= 0 && dup2(plan->stderr_fd, 2) < 0) FailChild(plan, kStageStdio, errno);
+  // dup2 clears FD_CLOEXEC on the target. An inherited 1 or 2 may carry it (Node
+  // sets it on its own stdio), and would then be closed by execve: clear it.
+  for (int target = 1; target <= 2; target++) {
+    int source = target == 1 ? plan->stdout_fd : plan->stderr_fd;
+    if (source >= 0) {
+      if (dup2(source, target) < 0) FailChild(plan, kStageStdio, errno);
+    } else {
+      fcntl(target, F_SETFD, 0);  // EBADF when the parent has it closed: nothing to keep
+    }
+  }
 
   // Every inherited descriptor above stderr closes at exec, the error pipe included,
   // which is how the parent learns that exec succeeded.

@@ -1,0 +1,43 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+
+const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+export type FixtureName =
+  | 'forever'
+  | 'exit-n'
+  | 'print-pid'
+  | 'spawn-grandchild'
+  | 'spawn-escaped-grandchild'
+  | 'ignore-term'
+  | 'list-fds'
+  | 'segfault';
+
+export function fixture(name: FixtureName): string {
+  return join(fixturesDir, name);
+}
+
+/** Everything a stream produces until it ends. */
+export async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The first line a stream produces. */
+export function firstLine(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      const newline = text.indexOf('\n');
+      if (newline >= 0) {
+        stream.off('data', onData);
+        resolve(text.slice(0, newline));
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`stream ended before a whole line: ${JSON.stringify(text)}`)));
+  });
+}
