@@ -17,7 +17,8 @@ export interface SpawnPlan {
   parentDeathSignal: number;
   cpus: number[] | null;
   memNodes: number[] | null;
-  cgroupProcsFd: number | null;
+  /** A cgroup v2 directory to start the proc in (CLONE_INTO_CGROUP). */
+  cgroup: string | null;
 }
 
 export interface NativeFailure {
@@ -83,6 +84,11 @@ export function addon(): RawAddon {
   );
   loaded = raw;
   return raw;
+}
+
+/** The watchdog executable built beside the addon. */
+export function watchdogPath(): string {
+  return resolve(packageRoot, 'build', 'Release', 'proclaunch-watchdog');
 }
 
 export function isFailure(value: unknown): value is NativeFailure {
