@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// In CI a JSON report is written too, so .ci/run can print one "N passed, N failed" line.
+const resultsFile = process.env['PROCLAUNCH_TEST_RESULTS'];
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -7,6 +10,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    reporters: resultsFile === undefined ? ['default'] : ['default', ['json', { outputFile: resultsFile }]],
   },
 });
