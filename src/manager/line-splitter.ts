@@ -42,6 +42,11 @@ export class LineSplitter {
   }
 
   #emit(line: string): void {
-    this.#onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    let rest = line.endsWith('\r') ? line.slice(0, -1) : line;
+    while (rest.length > this.#maxLineChars) {
+      this.#onLine(rest.slice(0, this.#maxLineChars));
+      rest = rest.slice(this.#maxLineChars);
+    }
+    this.#onLine(rest);
   }
 }

@@ -239,6 +239,13 @@ export class ManagedProc {
     }
   }
 
+  /** Gives up on a proc whose exit never came (a launcher that lost it): frees what we hold; the status stays as it is. */
+  abandon(): void {
+    this.#release();
+    this.#output?.detach();
+    this.#output = null;
+  }
+
   #release(): void {
     clearTimeout(this.#readyTimer);
     clearTimeout(this.#escalation);

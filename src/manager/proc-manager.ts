@@ -148,6 +148,7 @@ export class ProcManager {
 
   async #dispose(): Promise<void> {
     await this.#stopAll(this.#options.terminateTimeoutMs, Number.MAX_SAFE_INTEGER);
+    for (const proc of this.#procs.values()) if (!proc.machine.isTerminal) proc.abandon();
     if (this.#launcher !== null && typeof this.#options.launcher === 'string') {
       // Only a launcher this manager created is ours to dispose.
       await (await this.#launcher.catch(() => null))?.dispose();
