@@ -44,9 +44,10 @@ describe('stderr tail', () => {
     const h = await manager.spawn(
       'failed-tail',
       { program: '/bin/sh', args: ['-c', 'echo "waiting for db" >&2; exec sleep 1000'] },
-      { readyTimeoutMs: 200 },
+      // Long enough for the shell to have written its line before the deadline stops it.
+      { readyTimeoutMs: 1000 },
     );
-    expect(await h.wait()).toEqual({ state: 'failed', reason: 'not ready within 200 ms', stderrTail: ['waiting for db'] });
+    expect(await h.wait()).toEqual({ state: 'failed', reason: 'not ready within 1000 ms', stderrTail: ['waiting for db'] });
   });
 
   it('tailLines 0 keeps no tail', async () => {
