@@ -42,3 +42,9 @@ export class LineCollector {
     return new Promise((resolve) => this.#waiters.push({ match: (l, id) => id === procId && l === line, resolve }));
   }
 }
+
+/** After a test file: none of our children is alive or a zombie (each vitest file runs in its own process). */
+export async function expectNoLeftovers(): Promise<void> {
+  const { liveChildren, waitFor, zombieChildren } = await import('./proc-table.js');
+  await waitFor(() => liveChildren().length === 0 && zombieChildren().length === 0, 'no child process left', 5000);
+}

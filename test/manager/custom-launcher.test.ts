@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { ProcManager } from '../../src/index.js';
 import { InMemoryLauncher } from '../helpers/fake-launchers.js';
-import { statesOf } from '../helpers/manager.js';
+import { statesOf, expectNoLeftovers } from '../helpers/manager.js';
 
 describe('ProcManager over a custom launcher (pid null, stdio managed by the launcher)', () => {
   it('runs the whole lifecycle and takes the tail from the launcher', async () => {
@@ -73,3 +73,5 @@ describe('ProcManager over a custom launcher (pid null, stdio managed by the lau
     await m.dispose();
   });
 });
+
+afterAll(() => expectNoLeftovers());

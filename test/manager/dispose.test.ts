@@ -1,10 +1,10 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { fixture } from '../helpers/fixtures.js';
-import { envOf, LineCollector, quietManager } from '../helpers/manager.js';
+import { envOf, LineCollector, quietManager, expectNoLeftovers } from '../helpers/manager.js';
 import { isRunning, openFds, waitFor, zombieChildren } from '../helpers/proc-table.js';
 
 describe('ProcManager.dispose', () => {
@@ -56,3 +56,5 @@ describe('ProcManager.dispose', () => {
     await m.dispose();
   });
 });
+
+afterAll(() => expectNoLeftovers());

@@ -5,12 +5,15 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import { ProcLauncherError, ProcManager } from '../../src/index.js';
 import { fixture } from '../helpers/fixtures.js';
-import { LineCollector, quietManager, statesOf } from '../helpers/manager.js';
+import { LineCollector, quietManager, statesOf, expectNoLeftovers } from '../helpers/manager.js';
 import { isRunning } from '../helpers/proc-table.js';
 
 const output = new LineCollector();
 const manager = quietManager({ logSink: output.sink });
-afterAll(() => manager.dispose());
+afterAll(async () => {
+  await manager.dispose();
+  await expectNoLeftovers();
+});
 afterEach(() => vi.unstubAllEnvs());
 
 describe('ProcManager lifecycle (native launcher)', () => {

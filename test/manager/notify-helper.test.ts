@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatNotifyMessage, notify, notifySync } from '../../src/manager/notify.js';
 import { parseNotifyMessage } from '../../src/manager/notify-message.js';
 import { fixture } from '../helpers/fixtures.js';
-import { quietManager } from '../helpers/manager.js';
+import { quietManager, expectNoLeftovers } from '../helpers/manager.js';
 
 function realPython(): string | null {
   try {
@@ -18,7 +18,10 @@ function realPython(): string | null {
 }
 
 const manager = quietManager();
-afterAll(() => manager.dispose());
+afterAll(async () => {
+  await manager.dispose();
+  await expectNoLeftovers();
+});
 
 describe('proclaunch/notify', () => {
   it('formats fields as an sd_notify message and refuses what would corrupt it', () => {

@@ -8,11 +8,14 @@ import { LineTail, TRUNCATION_MARKER } from '../../src/common/line-tail.js';
 import { LineSplitter } from '../../src/manager/line-splitter.js';
 import { OutputRouter } from '../../src/manager/output-router.js';
 import { readAll } from '../helpers/fixtures.js';
-import { LineCollector, quietManager } from '../helpers/manager.js';
+import { LineCollector, quietManager, expectNoLeftovers } from '../helpers/manager.js';
 
 const output = new LineCollector();
 const manager = quietManager({ logSink: output.sink, tailLines: 3, readyTimeoutMs: null });
-afterAll(() => manager.dispose());
+afterAll(async () => {
+  await manager.dispose();
+  await expectNoLeftovers();
+});
 
 describe('stderr tail', () => {
   it('keeps whole lines across chunk boundaries (real proc, writes split by pauses)', async () => {

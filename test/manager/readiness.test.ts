@@ -4,13 +4,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { ProcNotReadyError } from '../../src/index.js';
 import { fixture } from '../helpers/fixtures.js';
-import { envOf, LineCollector, quietManager, statesOf } from '../helpers/manager.js';
+import { envOf, LineCollector, quietManager, statesOf, expectNoLeftovers } from '../helpers/manager.js';
 import { isRunning } from '../helpers/proc-table.js';
 
 const run = promisify(execFile);
 const output = new LineCollector();
 const manager = quietManager({ logSink: output.sink });
-afterAll(() => manager.dispose());
+afterAll(async () => {
+  await manager.dispose();
+  await expectNoLeftovers();
+});
 
 /** A shell proc that waits for `go` on its own stdout/stderr protocol: here, for a file to appear. */
 function waitForFileThen(marker: string, then: string): string {

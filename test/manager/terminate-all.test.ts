@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import type { LaunchOptions, LaunchResult, ProcLauncher } from '../../src/index.js';
 import { runBounded } from '../../src/manager/bounded-pool.js';
 import { fixture } from '../helpers/fixtures.js';
 import { CountingLauncher } from '../helpers/fake-launchers.js';
-import { LineCollector, quietManager } from '../helpers/manager.js';
+import { LineCollector, quietManager, expectNoLeftovers } from '../helpers/manager.js';
 import { isRunning } from '../helpers/proc-table.js';
 
 describe('terminateAll', () => {
@@ -93,3 +93,5 @@ describe('runBounded', () => {
     expect(seen.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 });
+
+afterAll(() => expectNoLeftovers());
