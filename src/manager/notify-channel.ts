@@ -15,6 +15,19 @@ export type NotifyListener = (senderPid: number, senderUid: number, text: string
 /** sockaddr_un.sun_path holds 108 bytes including the terminating NUL. */
 const MAX_ADDRESS_BYTES = 107;
 
+/** Socket files still bound: removed at process exit too, for a manager never disposed. */
+const liveSocketFiles = new Set<string>();
+let exitHookInstalled = false;
+
+function trackSocketFile(path: string): void {
+  liveSocketFiles.add(path);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const file of liveSocketFiles) rmSync(file, { force: true });
+  });
+}
+
 export interface NotifyChannel {
   /** The value for NOTIFY_SOCKET. */
   readonly address: string;
@@ -58,6 +71,7 @@ export function openNotifyChannel(address: string, listener: NotifyListener): No
     });
   }
   onNotify(opened, listener);
+  if (!address.startsWith('@')) trackSocketFile(address);
   let open = true;
   return {
     address,
@@ -66,7 +80,10 @@ export function openNotifyChannel(address: string, listener: NotifyListener): No
       open = false;
       offNotify(opened);
       addon().closeNotifySocket(opened);
-      if (!address.startsWith('@')) rmSync(address, { force: true });
+      if (!address.startsWith('@')) {
+        rmSync(address, { force: true });
+        liveSocketFiles.delete(address);
+      }
     },
   };
 }

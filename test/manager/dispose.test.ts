@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { fixture } from '../helpers/fixtures.js';
@@ -43,6 +46,21 @@ describe('ProcManager.dispose', () => {
     expect(openFds().length).toBe(fdsBefore);
     expect(zombieChildren().length).toBe(zombiesBefore);
     await expect(m.spawn('after', { program: fixture('forever') })).rejects.toMatchObject({ kind: 'launch', code: 'ERR_DISPOSED' });
+    rmSync(dir, { recursive: true });
+  });
+
+  it('a manager never disposed still removes its socket files when the process exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proclaunch-sock-'));
+    const index = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js');
+    const script = `
+      import { ProcManager } from ${JSON.stringify(index)};
+      import { readdirSync } from 'node:fs';
+      const m = new ProcManager({ notifySocketDir: ${JSON.stringify(dir)}, forwardOutput: false, launcherOptions: { keepAlive: false } });
+      await m.spawn('left-running', { program: '/bin/sleep', args: ['1000'] });
+      console.log(readdirSync(${JSON.stringify(dir)}).length);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    expect(stdout).toBe('1\n');
+    expect(readdirSync(dir)).toEqual([]);
     rmSync(dir, { recursive: true });
   });
 
