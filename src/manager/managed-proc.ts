@@ -192,7 +192,8 @@ export class ManagedProc {
     const state = this.machine.current.state;
     if (state !== 'starting' && state !== 'running') return;
     this.#failReason = `not ready within ${ms} ms`;
-    void this.#requestStop('terminate', this.#stopTimeoutMs);
+    // Nobody awaits this stop: a launcher that cannot signal leaves the proc 'stopping'.
+    this.#requestStop('terminate', this.#stopTimeoutMs).catch(() => {});
   }
 
   #remember(message: NotifyMessage): void {

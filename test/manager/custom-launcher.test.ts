@@ -48,6 +48,20 @@ describe('ProcManager over a custom launcher (pid null, stdio managed by the lau
     await m.dispose(); // idempotent
   });
 
+  it('a ready timeout over a launcher that cannot stop anything leaves the proc stopping, without an unhandled rejection', async () => {
+    const inner = new InMemoryLauncher();
+    const refuse = async (): Promise<void> => {
+      throw new Error('cannot reach the node');
+    };
+    const m = new ProcManager({ launcher: { launch: (id, opts) => inner.launch(id, opts), terminate: refuse, kill: refuse, dispose: refuse }, readyTimeoutMs: 20 });
+    const h = await m.spawn('stuck', { program: 'p' });
+    for await (const status of h.statuses()) if (status.state === 'stopping') break;
+    expect(h.status().state).toBe('stopping');
+    await expect(h.kill()).rejects.toThrow('cannot reach the node');
+    await m.dispose();
+    expect(h.status().state).toBe('stopping');
+  });
+
   it('a launch that is still in flight when asked to stop is stopped once it has a proc', async () => {
     const inner = new InMemoryLauncher();
     let release!: () => void;

@@ -57,7 +57,8 @@ describe('ProcManager.dispose', () => {
       import { readdirSync } from 'node:fs';
       const m = new ProcManager({ notifySocketDir: ${JSON.stringify(dir)}, forwardOutput: false, launcherOptions: { keepAlive: false } });
       await m.spawn('left-running', { program: '/bin/sleep', args: ['1000'] });
-      console.log(readdirSync(${JSON.stringify(dir)}).length);`;
+      console.log(readdirSync(${JSON.stringify(dir)}).length);
+      process.exit(0);`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
     expect(stdout).toBe('1\n');
     expect(readdirSync(dir)).toEqual([]);
