@@ -59,7 +59,8 @@ describe('ProcManager.dispose', () => {
       await m.spawn('left-running', { program: '/bin/sleep', args: ['1000'] });
       console.log(readdirSync(${JSON.stringify(dir)}).length);
       process.exit(0);`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    // The kill is a safety net so a broken run cannot leave the child behind (its procs die with it: PDEATHSIG).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, killSignal: 'SIGKILL' });
     expect(stdout).toBe('1\n');
     expect(readdirSync(dir)).toEqual([]);
     rmSync(dir, { recursive: true });
