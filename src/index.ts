@@ -16,3 +16,9 @@ export {
   type StdioHandling,
 } from './contract.js';
 export { NativeProcLauncher, type NativeProcLauncherOptions } from './native/native-proc-launcher.js';
+export { ProcManager, type ProcListEntry, type TerminateAllOptions, type TerminateAllResult } from './manager/proc-manager.js';
+export { ProcHandle } from './manager/proc-handle.js';
+export { ProcNotReadyError } from './manager/proc-errors.js';
+export { isLegalTransition, isTerminalStatus, type ProcState, type ProcStatus, type TerminalProcStatus } from './manager/proc-status.js';
+export type { ProcManagerOptions, SpawnOptions } from './manager/manager-options.js';
+export type { LogSink, OutputStream, PrefixFunction } from './manager/output-router.js';

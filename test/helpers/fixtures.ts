@@ -12,7 +12,8 @@ export type FixtureName =
   | 'spawn-escaped-grandchild'
   | 'ignore-term'
   | 'list-fds'
-  | 'segfault';
+  | 'segfault'
+  | 'node-notify.mjs';
 
 export function fixture(name: FixtureName): string {
   return join(fixturesDir, name);

@@ -1,0 +1,115 @@
+// `proclaunch run` arguments: parsed into a plain object, every error a UsageError.
+import { basename } from 'node:path';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface RunArgs {
+  count: number;
+  name: string;
+  ready: boolean;
+  readyTimeoutMs: number;
+  tail: number;
+  launcher: 'native' | 'systemd' | undefined;
+  timeoutMs: number | null;
+  graceMs: number;
+  json: boolean;
+  help: boolean;
+  program: string;
+  args: string[];
+}
+
+export const RUN_HELP = `Usage: proclaunch run [options] [--] PROGRAM [ARGS...]
+
+Starts COUNT copies of PROGRAM under a ProcManager, shows their status live,
+forwards their output prefixed with the proc id, and ends with a summary.
+
+Options:
+  -n, --count COUNT       copies to start (default: 1); each gets PROCLAUNCH_INDEX
+                          (0..COUNT-1) and PROCLAUNCH_COUNT in its environment
+      --name NAME         proc id prefix: ids are NAME-0, NAME-1, ... (default: the
+                          program's file name)
+      --ready             require readiness: each copy must send READY=1 over
+                          sd_notify ($NOTIFY_SOCKET, e.g. 'systemd-notify --ready')
+                          or it fails and is stopped
+      --ready-timeout MS  how long --ready waits (default: 30000; implies --ready)
+      --tail N            stderr lines kept per proc and shown for failures
+                          (default: 10; 0: none)
+      --launcher NAME     native or systemd (default: $PROCLAUNCH_LAUNCHER, else native)
+      --timeout MS        stop every copy still running after MS (default: none)
+      --grace MS          on stop, SIGTERM then SIGKILL after MS (default: 5000)
+      --json              print the final statuses as JSON on stdout (proc output
+                          and live status then go to stderr)
+  -h, --help              show this help
+
+While running: a terminal shows a status table redrawn in place; otherwise one
+line per status change is printed to stderr. Ctrl-C stops every copy (SIGTERM,
+then SIGKILL after --grace); a second Ctrl-C kills at once.
+
+Exit status: 0 if every copy exited with code 0; 1 otherwise; 2 for a usage
+error; 130 when interrupted.
+`;
+
+const VALUE_OPTIONS = new Set(['-n', '--count', '--name', '--ready-timeout', '--tail', '--launcher', '--timeout', '--grace']);
+const FLAG_OPTIONS = new Set(['--ready', '--json', '-h', '--help']);
+
+export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  let rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest = argv.slice(i + 1);
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      rest = argv.slice(i);
+      break;
+    }
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (FLAG_OPTIONS.has(name)) {
+      if (eq > 0) throw new UsageError(`${name} takes no value`);
+      flags.add(name === '-h' ? '--help' : name);
+    } else if (VALUE_OPTIONS.has(name)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      values.set(name === '-n' ? '--count' : name, value);
+    } else {
+      throw new UsageError(`unknown option ${name}`);
+    }
+  }
+  const help = flags.has('--help');
+  const program = rest[0];
+  if (program === undefined && !help) throw new UsageError('missing PROGRAM (after --)');
+  const launcher = values.get('--launcher');
+  if (launcher !== undefined && launcher !== 'native' && launcher !== 'systemd') {
+    throw new UsageError(`--launcher must be native or systemd, got ${JSON.stringify(launcher)}`);
+  }
+  const readyTimeout = values.get('--ready-timeout');
+  const timeout = values.get('--timeout');
+  return {
+    count: integerOption(values.get('--count'), '--count', 1, 1, 100_000),
+    name: values.get('--name') ?? (program === undefined ? 'proc' : basename(program) || 'proc'),
+    ready: flags.has('--ready') || readyTimeout !== undefined,
+    readyTimeoutMs: integerOption(readyTimeout, '--ready-timeout', 30_000, 1, 2 ** 31 - 1),
+    tail: integerOption(values.get('--tail'), '--tail', 10, 0, 100_000),
+    launcher,
+    timeoutMs: timeout === undefined ? null : integerOption(timeout, '--timeout', 0, 0, 2 ** 31 - 1),
+    graceMs: integerOption(values.get('--grace'), '--grace', 5000, 0, 2 ** 31 - 1),
+    json: flags.has('--json'),
+    help,
+    program: program ?? '',
+    args: rest.slice(1),
+  };
+}
+
+function integerOption(text: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${name} must be a whole number, got ${JSON.stringify(text)}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new UsageError(`${name} must be from ${min} to ${max}, got ${value}`);
+  return value;
+}

@@ -1,0 +1,156 @@
+// `proclaunch run`: COUNT copies of a program under a ProcManager, watched live,
+// stopped on Ctrl-C or --timeout, summarised at the end.
+import type { Writable } from 'node:stream';
+
+import { ProcManager } from '../manager/proc-manager.js';
+import type { ProcHandle } from '../manager/proc-handle.js';
+import { isTerminalStatus } from '../manager/proc-status.js';
+import { createLiveView, type LiveView, type TerminalLike } from './live-view.js';
+import { parseRunArgs, RUN_HELP, UsageError, type RunArgs } from './run-args.js';
+import { exitStatusOf, jsonReport, summaryLines } from './run-summary.js';
+import type { ProcRow } from './status-table.js';
+
+export interface RunIo {
+  stdout: TerminalLike;
+  stderr: TerminalLike;
+  /** Registers the interrupt handler (SIGINT, SIGTERM); returns its removal. */
+  onInterrupt(handler: () => void): () => void;
+}
+
+const processIo: RunIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  onInterrupt(handler) {
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    return () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    };
+  },
+};
+
+export async function main(argv: string[], io: RunIo = processIo): Promise<number> {
+  let args: RunArgs;
+  try {
+    args = parseRunArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`proclaunch run: ${error.message}\nTry 'proclaunch run --help'.\n`);
+    return 2;
+  }
+  if (args.help) {
+    io.stdout.write(RUN_HELP);
+    return 0;
+  }
+  return new RunSession(args, io).run();
+}
+
+class RunSession {
+  readonly #args: RunArgs;
+  readonly #io: RunIo;
+  readonly #view: LiveView;
+  /** Where proc stdout goes: stdout, except with --json, which keeps stdout for the report. */
+  readonly #procStdout: Writable;
+  readonly #rows: ProcRow[] = [];
+  readonly #handles: ProcHandle[] = [];
+  readonly #manager: ProcManager;
+  #interrupts = 0;
+  #stopping = false;
+
+  constructor(args: RunArgs, io: RunIo) {
+    this.#args = args;
+    this.#io = io;
+    this.#view = createLiveView(io.stderr);
+    this.#procStdout = args.json ? io.stderr : io.stdout;
+    this.#manager = new ProcManager({
+      ...(args.launcher === undefined ? {} : { launcher: args.launcher }),
+      readyTimeoutMs: args.ready ? args.readyTimeoutMs : null,
+      tailLines: args.tail,
+      terminateTimeoutMs: args.graceMs,
+      forwardOutput: false,
+      logSink: (line, procId, stream) => this.#view.output(`[${procId}] ${line}\n`, stream === 'stdout' ? this.#procStdout : this.#io.stderr),
+    });
+  }
+
+  async run(): Promise<number> {
+    const removeInterrupt = this.#io.onInterrupt(() => this.#onInterrupt());
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      if (this.#args.timeoutMs !== null) {
+        const ms = this.#args.timeoutMs;
+        deadline = setTimeout(() => this.#stopAll(`--timeout ${ms} ms reached`), ms);
+      }
+      const watchers: Promise<void>[] = [];
+      for (let index = 0; index < this.#args.count && !this.#stopping; index++) watchers.push((await this.#start(index)).ended);
+      if (this.#args.ready && !this.#stopping) void this.#announceReady();
+      await Promise.all(watchers);
+    } finally {
+      clearTimeout(deadline);
+      this.#view.finish();
+      await this.#manager.dispose();
+      removeInterrupt();
+    }
+    const now = Date.now();
+    if (this.#args.json) this.#io.stdout.write(`${JSON.stringify(jsonReport(this.#rows, now), null, 2)}\n`);
+    else this.#io.stdout.write(`${summaryLines(this.#rows, now).join('\n')}\n`);
+    return exitStatusOf(this.#rows, this.#interrupts > 0);
+  }
+
+  /** Spawns copy `index`; resolves (wrapped, so it is not awaited here) with a promise that settles when the copy has ended. */
+  async #start(index: number): Promise<{ ended: Promise<void> }> {
+    const procId = `${this.#args.name}-${index}`;
+    const row: ProcRow = { procId, pid: null, status: { state: 'starting' }, startedAt: null, endedAt: null };
+    this.#rows.push(row);
+    const env = { PROCLAUNCH_INDEX: String(index), PROCLAUNCH_COUNT: String(this.#args.count) };
+    let handle: ProcHandle;
+    try {
+      handle = await this.#manager.spawn(procId, { program: this.#args.program, args: this.#args.args, env });
+    } catch (error) {
+      // The launch failed (program not found …): the manager remembers it as failed.
+      const status = this.#manager.status(procId) ?? { state: 'failed', reason: String(error), stderrTail: [] };
+      this.#record(row, status);
+      return { ended: Promise.resolve() };
+    }
+    this.#handles.push(handle);
+    return { ended: this.#follow(row, handle) };
+  }
+
+  async #follow(row: ProcRow, handle: ProcHandle): Promise<void> {
+    for await (const status of handle.statuses()) {
+      if (status.state === 'starting') continue;
+      this.#record(row, status);
+    }
+  }
+
+  #record(row: ProcRow, status: ProcRow['status']): void {
+    row.status = status;
+    if ('startedAt' in status) {
+      row.pid = status.pid;
+      row.startedAt ??= status.startedAt.getTime();
+    }
+    if (isTerminalStatus(status)) row.endedAt = Date.now();
+    this.#view.transition(row, this.#rows);
+  }
+
+  async #announceReady(): Promise<void> {
+    const results = await Promise.allSettled(this.#handles.map((handle) => handle.ready()));
+    if (results.every((result) => result.status === 'fulfilled') && !this.#stopping) this.#view.note(`all ${this.#handles.length} ready`);
+  }
+
+  #onInterrupt(): void {
+    this.#interrupts++;
+    if (this.#interrupts === 1) {
+      this.#stopAll(`interrupted: stopping every proc (SIGTERM, SIGKILL after ${this.#args.graceMs} ms); interrupt again to kill now`);
+      return;
+    }
+    this.#view.note('interrupted again: killing every proc');
+    for (const handle of this.#handles) void handle.kill().catch(() => {});
+  }
+
+  #stopAll(why: string): void {
+    this.#stopping = true;
+    this.#view.note(why);
+    void this.#manager.terminateAll({ timeoutMs: this.#args.graceMs });
+  }
+}

@@ -1,0 +1,146 @@
+// `proclaunch/notify`: sd_notify for Node programs run under a ProcManager (or systemd).
+//
+// Node cannot send an AF_UNIX datagram (dgram is UDP only, net is stream only), so the
+// message is sent by a tiny helper process: the stock `systemd-notify`, else python3.
+// Both then wait in a barrier (BARRIER=1 with a pipe fd the receiver closes once it has
+// handled everything before it), so when `notify()` resolves the manager has already
+// seen and attributed the message, and the caller may exit at once.
+import { execFile, execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export type NotifyValue = string | number | boolean;
+/** VARIABLE=VALUE fields, e.g. { READY: 1, STATUS: 'listening', PROCLAUNCH_ADDR: 'tcp://…' }. */
+export type NotifyFields = Readonly<Record<string, NotifyValue>>;
+
+export interface NotifyOptions {
+  /** The socket to notify (default: $NOTIFY_SOCKET). */
+  socket?: string;
+  /** How long to wait for the receiver to confirm (default: 5000 ms). */
+  timeoutMs?: number;
+}
+
+export interface ReadyInfo {
+  /** Sent as STATUS=… */
+  status?: string;
+  /** Sent as PROCLAUNCH_ADDR=…: becomes the proc's `addr`. */
+  addr?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+
+// A complete sd_notify sender with barrier, for machines without systemd-notify.
+const PYTHON_SENDER = `
+import array, os, select, socket, sys
+address, message, timeout_ms = os.environ['NOTIFY_SOCKET'], sys.argv[1].encode(), int(sys.argv[2])
+if address.startswith('@'):
+    address = '\\0' + address[1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+s.connect(address)
+s.sendall(message)
+r, w = os.pipe()
+s.sendmsg([b'BARRIER=1'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [w]))])
+os.close(w)
+p = select.poll()
+p.register(r, select.POLLHUP)
+sys.exit(0 if p.poll(timeout_ms) else 3)
+`;
+
+/** Joins fields into an sd_notify message; a value may not hold a newline (it would start a new field). */
+export function formatNotifyMessage(fields: NotifyFields): string {
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new RangeError(`notify field name ${JSON.stringify(key)} is not a VARIABLE name`);
+    const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+    if (text.includes('\n')) throw new RangeError(`notify field ${key} must not contain a newline`);
+    lines.push(`${key}=${text}`);
+  }
+  if (lines.length === 0) throw new RangeError('notify needs at least one field');
+  return lines.join('\n');
+}
+
+/**
+ * Sends `fields` (or a preformatted message) to the notify socket and waits until the
+ * receiver has handled it. Resolves false when there is no socket to notify (not run
+ * under a manager), true once delivered; rejects when it could not be delivered.
+ */
+export async function notify(fields: NotifyFields | string, options: NotifyOptions = {}): Promise<boolean> {
+  const plan = planSend(fields, options);
+  if (plan === null) return false;
+  await new Promise<void>((resolve, reject) => {
+    execFile(plan.file, plan.args, { env: plan.env, timeout: plan.timeoutMs + 1000 }, (error, _stdout, stderr) => {
+      if (error === null) resolve();
+      else reject(sendError(plan, error, stderr));
+    });
+  });
+  return true;
+}
+
+/** `notify` for code that cannot await (blocks until the receiver has handled the message). */
+export function notifySync(fields: NotifyFields | string, options: NotifyOptions = {}): boolean {
+  const plan = planSend(fields, options);
+  if (plan === null) return false;
+  try {
+    execFileSync(plan.file, plan.args, { env: plan.env, timeout: plan.timeoutMs + 1000, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    throw sendError(plan, error as Error, (error as { stderr?: Buffer }).stderr?.toString() ?? '');
+  }
+  return true;
+}
+
+/** READY=1, with an optional status text and address. */
+export function notifyReady(info: ReadyInfo = {}, options: NotifyOptions = {}): Promise<boolean> {
+  const fields: Record<string, NotifyValue> = { READY: 1 };
+  if (info.status !== undefined) fields['STATUS'] = info.status;
+  if (info.addr !== undefined) fields['PROCLAUNCH_ADDR'] = info.addr;
+  return notify(fields, options);
+}
+
+/** STATUS=text: kept as the proc's `statusText`. */
+export function notifyStatus(text: string, options: NotifyOptions = {}): Promise<boolean> {
+  return notify({ STATUS: text }, options);
+}
+
+interface SendPlan {
+  file: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  via: string;
+}
+
+function planSend(fields: NotifyFields | string, options: NotifyOptions): SendPlan | null {
+  const message = typeof fields === 'string' ? fields : formatNotifyMessage(fields);
+  const socket = options.socket ?? process.env['NOTIFY_SOCKET'];
+  if (socket === undefined || socket === '') return null;
+  if (!socket.startsWith('/') && !socket.startsWith('@')) throw new RangeError(`NOTIFY_SOCKET must be a path or an @abstract name, got ${JSON.stringify(socket)}`);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const env = { ...process.env, NOTIFY_SOCKET: socket };
+  const systemdNotify = findProgram('systemd-notify');
+  if (systemdNotify !== null) {
+    // systemd-notify sends every VARIABLE=VALUE argument, then waits in sd_notify_barrier.
+    return { file: systemdNotify, args: ['--', ...message.split('\n')], env, timeoutMs, via: 'systemd-notify' };
+  }
+  const python = findProgram('python3');
+  if (python !== null) return { file: python, args: ['-c', PYTHON_SENDER, message, String(timeoutMs)], env, timeoutMs, via: 'python3' };
+  throw new Error('proclaunch/notify needs systemd-notify or python3 in PATH to send an AF_UNIX datagram');
+}
+
+function findProgram(name: string): string | null {
+  for (const dir of (process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+function sendError(plan: SendPlan, error: Error, stderr: string): Error {
+  const detail = stderr.trim();
+  return new Error(`proclaunch/notify: ${plan.via} could not notify ${plan.env['NOTIFY_SOCKET']}: ${detail || error.message}`, { cause: error });
+}
