@@ -16,3 +16,4 @@ export {
   type StdioHandling,
 } from './contract.js';
 export { NativeProcLauncher, type NativeProcLauncherOptions } from './native/native-proc-launcher.js';
+export { SystemdProcLauncher, type SystemdProcLauncherOptions, type SystemdBusOption } from './systemd/systemd-proc-launcher.js';
