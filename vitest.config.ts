@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // A real systemd manager for test/systemd/, only when those tests are selected.
+    globalSetup: ['test/systemd/global-setup.ts'],
   },
 });

@@ -79,6 +79,14 @@ export class SystemdProcLauncher implements ProcLauncher {
     return this.#units.size;
   }
 
+  /**
+   * Connects to the bus and subscribes to the manager now, instead of at the first launch:
+   * rejects with a ProcLauncherError naming the address when either is not there.
+   */
+  async connect(): Promise<void> {
+    await this.#connect();
+  }
+
   /** The unit name a proc id gets (stable, valid, length-safe). */
   unitNameOf(procId: string): string {
     return unitNameOf(this.#options.unitPrefix, checkProcId(procId));

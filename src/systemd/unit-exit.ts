@@ -69,8 +69,3 @@ export function startFailureOf(state: ServiceState, unitName: string, procId: st
     { code: 'ERR_SYSTEMD_START', stage: 'start' },
   );
 }
-
-/** "203/EXEC" style name of a systemd step status, for messages. */
-export function systemdStepOf(status: number): string | undefined {
-  return SYSTEMD_STEPS[status];
-}

@@ -11,8 +11,8 @@
 #                                                    remove RUNTIME_DIR and its files
 #
 # RUNTIME_DIR is a fresh directory under /run or /tmp that becomes XDG_RUNTIME_DIR: the bus
-# socket is RUNTIME_DIR/bus. The cgroup is named after it, so managers of concurrent test
-# runs never share one.
+# socket is RUNTIME_DIR/bus. The cgroup is proclaunch-test-systemd-<name of RUNTIME_DIR
+# without a leading "proclaunch-test-">, so managers of concurrent test runs never share one.
 #
 # Why it looks like this (each point was learnt the hard way):
 # - systemd takes the cgroup it starts in as its root and moves every process of that
@@ -39,7 +39,8 @@ if [[ -z "$command" || -z "$runtime_dir" || "$runtime_dir" != /* ]]; then
   exit 2
 fi
 runtime_dir=${runtime_dir%/}
-cgroup_name="proclaunch-test-systemd-$(basename "$runtime_dir")"
+runtime_name=$(basename "$runtime_dir")
+cgroup_name="proclaunch-test-systemd-${runtime_name#proclaunch-test-}"
 log_file="$runtime_dir.log"
 pid_file="$runtime_dir.pid"
 
