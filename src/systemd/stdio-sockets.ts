@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 
+import type { StdioHandling } from '../contract.js';
+import type { LineTail } from '../common/line-tail.js';
+
 /** sockaddr_un.sun_path holds 108 bytes with the NUL. */
 const MAX_SOCKET_PATH = 107;
 
@@ -136,4 +139,29 @@ export class SocketDir {
     }
     return this.#dir;
   }
+}
+
+/**
+ * The sockets one unit needs: stdout and stderr for `wantStdio`, stderr alone when only a
+ * tail is kept (then copied to our stderr, as the native backend does; stdout stays with
+ * systemd), none otherwise.
+ */
+export async function openUnitStdio(
+  dir: SocketDir,
+  wantStdio: boolean,
+  tail: LineTail | null,
+): Promise<{ stdio: StdioHandling; stdout: SocketCapture | null; stderr: SocketCapture | null }> {
+  if (!wantStdio && tail === null) return { stdio: { kind: 'managed-by-launcher' }, stdout: null, stderr: null };
+  const stdout = wantStdio ? await dir.open('out') : null;
+  const stderr = await dir.open('err').catch((err: unknown) => {
+    stdout?.destroy();
+    throw err;
+  });
+  if (tail !== null) {
+    stderr.onData((chunk) => tail.push(chunk));
+    void stderr.ended.then(() => tail.end());
+  }
+  if (stdout !== null) return { stdio: { kind: 'captured', stdout: stdout.stream, stderr: stderr.stream }, stdout, stderr };
+  stderr.stream.pipe(process.stderr, { end: false });
+  return { stdio: { kind: 'managed-by-launcher' }, stdout, stderr };
 }

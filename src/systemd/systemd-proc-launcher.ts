@@ -5,13 +5,12 @@ import {
   type LaunchResult,
   type ProcExitResult,
   type ProcLauncher,
-  type StdioHandling,
 } from '../contract.js';
-import { LineTail } from '../common/line-tail.js';
 import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-launch.js';
 import { checkProcId, checkTimeoutMs } from '../common/validate.js';
 import { resolveOptions, type ResolvedOptions, type SystemdProcLauncherOptions } from './launcher-options.js';
-import { SocketDir, type SocketCapture } from './stdio-sockets.js';
+import { newLiveUnit, type LiveUnit } from './live-unit.js';
+import { SocketDir, openUnitStdio } from './stdio-sockets.js';
 import { SystemdBus, describe, isGoneError, isUnitExistsError, type BusListener } from './systemd-bus.js';
 import { exitResultOf, serviceStateOf, startFailureOf, type ServiceState } from './unit-exit.js';
 import { unitNameOf, unitObjectPath } from './unit-name.js';
@@ -29,26 +28,6 @@ const STDIO_CONNECT_GRACE_MS = 200;
 const TAIL_WAIT_MS = 250;
 /** dispose() waits this long for killed units to report before failing their exits. */
 const DISPOSE_WAIT_MS = 10_000;
-
-interface LiveUnit {
-  procId: string;
-  watch: UnitWatch;
-  /** Settles when launch() has returned or thrown: terminate/kill wait for it. */
-  launched: Promise<void>;
-  running: boolean;
-  /** While starting: fails the start (the bus was lost). */
-  abortStart: ((err: Error) => void) | null;
-  exit: Promise<ProcExitResult>;
-  settle: (result: ProcExitResult) => void;
-  settled: boolean;
-  captures: SocketCapture[];
-  tail: LineTail | null;
-  stderrEnded: Promise<void>;
-  escalation: NodeJS.Timeout | undefined;
-  escalationDeadline: number;
-  /** Set once the unit is finished or gone, so it is handled once. */
-  finishing: boolean;
-}
 
 export type { SystemdBusOption, SystemdProcLauncherOptions } from './launcher-options.js';
 
@@ -103,24 +82,7 @@ export class SystemdProcLauncher implements ProcLauncher {
     const env = unitEnvironment(launch, Object.keys(opts.command.env ?? {}));
     const name = unitNameOf(this.#options.unitPrefix, launch.procId);
 
-    let settle!: (result: ProcExitResult) => void;
-    let launched!: () => void;
-    const unit: LiveUnit = {
-      procId: launch.procId,
-      watch: new UnitWatch(name, unitObjectPath(name), { started: () => {}, finished: () => {}, vanished: () => {} }),
-      launched: new Promise<void>((resolve) => (launched = resolve)),
-      running: false,
-      abortStart: null,
-      exit: new Promise<ProcExitResult>((resolve) => (settle = resolve)),
-      settle: (result) => settle(result),
-      settled: false,
-      captures: [],
-      tail: launch.tailLines > 0 ? new LineTail(launch.tailLines) : null,
-      stderrEnded: Promise.resolve(),
-      escalation: undefined,
-      escalationDeadline: Infinity,
-      finishing: false,
-    };
+    const unit = newLiveUnit(launch.procId, new UnitWatch(name, unitObjectPath(name)), launch.tailLines);
     // Reserved before the first await, so a concurrent launch of the same id is a duplicate.
     this.#units.set(launch.procId, unit);
     this.#byName.set(name, unit);
@@ -137,7 +99,7 @@ export class SystemdProcLauncher implements ProcLauncher {
     } finally {
       this.#launching.delete(attempt);
       this.#busy(-1);
-      launched();
+      unit.markLaunched();
     }
   }
 
@@ -198,15 +160,15 @@ export class SystemdProcLauncher implements ProcLauncher {
 
   async #start(unit: LiveUnit, launch: NormalizedLaunch, program: string, cwd: string, env: string[]): Promise<LaunchResult> {
     const bus = await this.#connect();
-    const stdio = await this.#openStdio(unit, launch);
-    const stdoutSocket = launch.wantStdio ? unit.captures[0]!.path : null;
-    const stderrSocket = unit.captures.length > 0 ? unit.captures.at(-1)!.path : null;
+    const { stdio, stdout, stderr } = await openUnitStdio(this.#sockets, launch.wantStdio, unit.tail);
+    unit.captures = [stdout, stderr].filter((capture) => capture !== null);
+    if (stderr !== null) unit.stderrEnded = stderr.ended;
     const properties = unitProperties(launch, program, cwd, env, {
       description: `proclaunch: ${launch.procId}`,
       slice: this.#options.slice,
       stopTimeoutMs: this.#options.stopTimeoutMs,
-      stdoutSocket,
-      stderrSocket,
+      stdoutSocket: stdout?.path ?? null,
+      stderrSocket: stderr?.path ?? null,
     });
     const startedAt = new Date();
     const jobResult = new Promise<string>((resolve, reject) => {
@@ -217,6 +179,8 @@ export class SystemdProcLauncher implements ProcLauncher {
         vanished: () => reject(new Error(`unit ${unit.watch.name} was unloaded while starting`)),
       });
     });
+    // It may be rejected (bus lost, unit unloaded) before it is awaited below.
+    jobResult.catch(() => {});
     const job = await this.#startUnit(bus, unit, properties);
     unit.watch.setStartJob(job);
     const result = await jobResult;
@@ -263,26 +227,6 @@ export class SystemdProcLauncher implements ProcLauncher {
       if (isUnitExistsError(err)) throw duplicateError(unit.procId, `its unit ${unit.watch.name} is still loaded in the systemd manager`);
       throw this.#launchError(unit, err);
     }
-  }
-
-  async #openStdio(unit: LiveUnit, launch: NormalizedLaunch): Promise<StdioHandling> {
-    if (launch.wantStdio) {
-      const stdout = await this.#sockets.open('out');
-      unit.captures.push(stdout);
-    }
-    if (!launch.wantStdio && unit.tail === null) return { kind: 'managed-by-launcher' };
-    const stderr = await this.#sockets.open('err');
-    unit.captures.push(stderr);
-    unit.stderrEnded = stderr.ended;
-    const tail = unit.tail;
-    if (tail !== null) {
-      stderr.onData((chunk) => tail.push(chunk));
-      void stderr.ended.then(() => tail.end());
-    }
-    if (launch.wantStdio) return { kind: 'captured', stdout: unit.captures[0]!.stream, stderr: stderr.stream };
-    // Only the tail was asked for: stderr still reaches ours, stdout stays with systemd.
-    stderr.stream.pipe(process.stderr, { end: false });
-    return { kind: 'managed-by-launcher' };
   }
 
   /** The unit is inactive or failed: read its exit, let systemd unload it, then settle. */

@@ -28,7 +28,7 @@ export class UnitWatch {
   #finished = false;
   #removed = false;
 
-  constructor(name: string, path: string, events: UnitWatchEvents) {
+  constructor(name: string, path: string, events: UnitWatchEvents = { started: () => {}, finished: () => {}, vanished: () => {} }) {
     this.name = name;
     this.path = path;
     this.#events = events;
