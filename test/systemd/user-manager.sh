@@ -42,7 +42,6 @@ runtime_dir=${runtime_dir%/}
 runtime_name=$(basename "$runtime_dir")
 cgroup_name="proclaunch-test-systemd-${runtime_name#proclaunch-test-}"
 log_file="$runtime_dir.log"
-pid_file="$runtime_dir.pid"
 
 # The cgroup2 hierarchy: pure cgroup2, or the unified part of a hybrid host.
 cgroup2_root() {
@@ -109,13 +108,17 @@ wait_ready() {
 }
 
 stop_manager() {
-  local cg2 pid i
+  local cg2 i
   cg2=$(cgroup2_root)
   # Stops every unit, then the manager exits (and with it `script` and the namespace).
   XDG_RUNTIME_DIR="$runtime_dir" timeout 10 systemctl --user exit >/dev/null 2>&1 || true
-  pid=$(cat "$pid_file" 2>/dev/null || true)
-  if [[ -n "$pid" ]]; then
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  # Wait until the cgroup is empty: killing it earlier would kill `script`, systemd and
+  # dbus-daemon at once, and whoever dies before its child leaves that child a zombie.
+  if [[ -n "$cg2" && -e "$cg2/$cgroup_name/cgroup.events" ]]; then
+    for i in $(seq 1 200); do
+      grep -q '^populated 0' "$cg2/$cgroup_name/cgroup.events" 2>/dev/null && break
+      sleep 0.05
+    done
   fi
   # Whatever is left (a hung manager, a stray unit process) dies with the cgroup.
   if [[ -n "$cg2" && -d "$cg2/$cgroup_name" ]]; then
@@ -127,7 +130,7 @@ stop_manager() {
     done
   fi
   rm -rf "$runtime_dir"
-  rm -f "$log_file" "$pid_file"
+  rm -f "$log_file"
   if [[ -n "$cg2" && -d "$cg2/$cgroup_name" ]]; then
     echo "user-manager.sh: cgroup $cg2/$cgroup_name could not be removed" >&2
     exit 1
@@ -139,7 +142,6 @@ case "$command" in
   ready) wait_ready ;;
   up)
     "$0" start "$runtime_dir" &
-    echo $! > "$pid_file"
     wait_ready
     echo "export XDG_RUNTIME_DIR=$runtime_dir"
     echo "export DBUS_SESSION_BUS_ADDRESS=unix:path=$runtime_dir/bus"
