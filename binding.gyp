@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/spawn.cc",
         "native/child.cc",
+        "native/clone3.cc",
         "native/exit_watch.cc",
         "native/signal.cc",
         "native/notify_socket.cc"
@@ -13,6 +14,15 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none" }]
+      ]
+    },
+    {
+      "target_name": "proclaunch-watchdog",
+      "type": "executable",
+      "sources": ["native/watchdog.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"],
       "conditions": [
         ["OS!='linux'", { "type": "none" }]
       ]

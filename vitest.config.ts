@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// In CI a JSON report is written too, so .ci/run can print one "N passed, N failed" line.
+const resultsFile = process.env['PROCLAUNCH_TEST_RESULTS'];
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -7,7 +10,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    reporters: resultsFile === undefined ? ['default'] : ['default', ['json', { outputFile: resultsFile }]],
     // A real systemd manager for test/systemd/, only when those tests are selected.
     globalSetup: ['test/systemd/global-setup.ts'],
   },

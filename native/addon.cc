@@ -92,7 +92,7 @@ Napi::Value FailureObject(Napi::Env env, const char* stage, const char* syscall_
 }
 
 // spawn({ paths, argv, env, cwd, captureStdio, killGroupOnExit, parentDeathSignal,
-//         killOnTeardown, cpus, memNodes, cgroupProcsFd })
+//         killOnTeardown, cpus, memNodes, cgroup })
 //   -> { id, pid, stdoutFd, stderrFd } | { errno, stage, syscall }
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -115,8 +115,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   plan.envp = env_ptrs.data();
   plan.cwd = cwd_value.IsString() ? cwd.c_str() : nullptr;
   plan.cgroup_procs_fd = -1;
-  Napi::Value cgroup_fd = opts.Get("cgroupProcsFd");
-  if (cgroup_fd.IsNumber()) plan.cgroup_procs_fd = cgroup_fd.As<Napi::Number>().Int32Value();
+  Napi::Value cgroup_value = opts.Get("cgroup");
+  std::string cgroup = cgroup_value.IsString() ? cgroup_value.As<Napi::String>().Utf8Value() : "";
+  if (cgroup_value.IsString()) request.cgroup_path = cgroup.c_str();
   plan.parent_death_signal = opts.Get("parentDeathSignal").As<Napi::Number>().Int32Value();
   request.capture_stdio = opts.Get("captureStdio").ToBoolean();
   bool kill_group_on_exit = opts.Get("killGroupOnExit").ToBoolean();

@@ -1,6 +1,9 @@
 #include "spawn.h"
 
+#include "clone3.h"
+
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -37,7 +40,7 @@ const StageInfo kStages[] = {
 
 // One stack per spawning thread (main or worker), never shared: with CLONE_VFORK the
 // thread is suspended while its child runs, so one stack per thread is enough.
-void* ThreadChildStackTop() {
+void* ThreadChildStack() {
   thread_local void* stack = nullptr;
   if (stack == nullptr) {
     void* mem = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE,
@@ -45,7 +48,48 @@ void* ThreadChildStackTop() {
     if (mem == MAP_FAILED) return nullptr;
     stack = mem;
   }
-  return static_cast<char*>(stack) + kChildStackSize;
+  return stack;
+}
+
+// Starts the child. With a cgroup, clone3(CLONE_INTO_CGROUP) puts it there atomically;
+// where clone3 is unavailable the child moves itself (cgroup.procs) before exec.
+// Returns the pid, or -1 with *err and *syscall_name set.
+pid_t CloneChild(ChildPlan& plan, void* stack, int cgroup_fd, int* pidfd, int* err,
+                 const char** syscall_name) {
+  constexpr unsigned long kFlags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD;
+  if (cgroup_fd >= 0 && HaveClone3Trampoline()) {
+    clone_args args = {};
+    args.flags = kFlags | CLONE_INTO_CGROUP;
+    args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+    args.exit_signal = SIGCHLD;
+    args.stack = reinterpret_cast<uint64_t>(stack);
+    args.stack_size = kChildStackSize;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    long r = Clone3WithFunction(&args, sizeof args, RunChild, &plan);
+    if (r > 0) return static_cast<pid_t>(r);
+    if (r != -ENOSYS && r != -E2BIG) {
+      *err = static_cast<int>(-r);
+      *syscall_name = "clone3";
+      return -1;
+    }
+  }
+  if (cgroup_fd >= 0) {
+    plan.cgroup_procs_fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (plan.cgroup_procs_fd < 0) {
+      *err = errno;
+      *syscall_name = "open";
+      return -1;
+    }
+  }
+  pid_t pid = clone(RunChild, static_cast<char*>(stack) + kChildStackSize, kFlags | SIGCHLD,
+                    &plan, pidfd);
+  if (pid < 0) {
+    *err = errno;
+    *syscall_name = "clone";
+  }
+  if (plan.cgroup_procs_fd >= 0) close(plan.cgroup_procs_fd);
+  plan.cgroup_procs_fd = -1;
+  return pid;
 }
 
 void CloseIfOpen(int& fd) {
@@ -83,8 +127,8 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   plan.stderr_fd = err_pipe[1];
   plan.parent_pid = getpid();
 
-  void* stack_top = ThreadChildStackTop();
-  if (stack_top == nullptr) {
+  void* stack = ThreadChildStack();
+  if (stack == nullptr) {
     int saved = errno;
     CloseIfOpen(error_pipe[0]); CloseIfOpen(error_pipe[1]);
     CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
@@ -92,15 +136,28 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
     return ParentFailure("stack", "mmap", saved);
   }
 
+  int cgroup_fd = -1;
+  if (request.cgroup_path != nullptr) {
+    cgroup_fd = open(request.cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) {
+      int saved = errno;
+      CloseIfOpen(error_pipe[0]); CloseIfOpen(error_pipe[1]);
+      CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
+      CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
+      return ParentFailure("cgroup", "open", saved);
+    }
+  }
+
   // No signal handler may run in the child while it shares our memory.
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   int pidfd = -1;
-  pid_t pid = clone(RunChild, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                    &plan, &pidfd);
-  int clone_errno = errno;
+  int clone_errno = 0;
+  const char* clone_syscall = "clone";
+  pid_t pid = CloneChild(plan, stack, cgroup_fd, &pidfd, &clone_errno, &clone_syscall);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  CloseIfOpen(cgroup_fd);
 
   close(error_pipe[1]);
   CloseIfOpen(out_pipe[1]);
@@ -109,7 +166,7 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   if (pid < 0) {
     close(error_pipe[0]);
     CloseIfOpen(out_pipe[0]); CloseIfOpen(err_pipe[0]);
-    return ParentFailure("clone", "clone", clone_errno);
+    return ParentFailure("clone", clone_syscall, clone_errno);
   }
 
   // CLONE_VFORK: we run again only after the child exec'd (pipe closed, read gives 0)

@@ -10,6 +10,7 @@ namespace proclaunch {
 struct SpawnRequest {
   ChildPlan plan;       // stdio and error fds are filled in by SpawnProc
   bool capture_stdio;   // pipes for stdout and stderr
+  const char* cgroup_path = nullptr;  // a cgroup v2 directory to start the child in
 };
 
 struct SpawnOutcome {

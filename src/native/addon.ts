@@ -17,7 +17,8 @@ export interface SpawnPlan {
   parentDeathSignal: number;
   cpus: number[] | null;
   memNodes: number[] | null;
-  cgroupProcsFd: number | null;
+  /** A cgroup v2 directory to start the proc in (CLONE_INTO_CGROUP). */
+  cgroup: string | null;
 }
 
 export interface NativeFailure {
@@ -70,8 +71,12 @@ export function addon(): RawAddon {
   if (loaded !== undefined) return loaded;
   assertLinux();
   const require = createRequire(import.meta.url);
-  const bindings = require('bindings') as (opts: { bindings: string; module_root: string }) => RawAddon;
-  const raw = bindings({ bindings: 'proclaunch', module_root: packageRoot });
+  // PROCLAUNCH_ADDON_PATH selects another build of the addon (the sanitizer build in CI).
+  const override = process.env['PROCLAUNCH_ADDON_PATH'];
+  const raw =
+    override === undefined
+      ? (require('bindings') as (opts: { bindings: string; module_root: string }) => RawAddon)({ bindings: 'proclaunch', module_root: packageRoot })
+      : (require(resolve(override)) as RawAddon);
   raw.setCallbacks(
     (id, kind, status, coreDumped, userMs, systemMs, maxRssKb) => {
       const listener = exitListeners.get(id);
@@ -83,6 +88,12 @@ export function addon(): RawAddon {
   );
   loaded = raw;
   return raw;
+}
+
+/** The watchdog executable built beside the addon. */
+export function watchdogPath(): string {
+  const override = process.env['PROCLAUNCH_ADDON_PATH'];
+  return override === undefined ? resolve(packageRoot, 'build', 'Release', 'proclaunch-watchdog') : resolve(dirname(override), 'proclaunch-watchdog');
 }
 
 export function isFailure(value: unknown): value is NativeFailure {

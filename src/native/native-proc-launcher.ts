@@ -13,10 +13,12 @@ import { LineTail } from '../common/line-tail.js';
 import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-launch.js';
 import { nameOfSignal, resolveSignal } from '../common/signals.js';
 import { codeOfErrno, describeErrno } from '../common/system-error.js';
-import { checkBoolean, checkKnownKeys, checkProcId, checkTimeoutMs, describeValue, isPlainObject } from '../common/validate.js';
+import { checkBoolean, checkKnownKeys, checkProcId, checkString, checkTimeoutMs, describeValue, isPlainObject } from '../common/validate.js';
 import { addon, isFailure, onExit, type NativeExit, type NativeFailure, type SpawnPlan } from './addon.js';
 import { readableFromFd, teeIntoTail } from './captured-stdio.js';
+import { CgroupTree } from './cgroup-tree.js';
 import { checkMemNodes, cpusOfNodes } from './host-numa.js';
+import { ParentDeathWatchdog } from './parent-death-watchdog.js';
 import { programCandidates } from './program-paths.js';
 
 export interface NativeProcLauncherOptions {
@@ -30,15 +32,23 @@ export interface NativeProcLauncherOptions {
   parentDeathSignal?: string | number | false;
   /** Whether a running proc keeps the Node event loop alive, like child_process (default: true). */
   keepAlive?: boolean;
+  /**
+   * A cgroup v2 directory (created if missing) under which each proc gets a cgroup of
+   * its own: kill and the terminate escalation then reach descendants that left the
+   * process group (setsid), and with `parentDeathSignal` a watchdog kills the whole
+   * tree if this process dies (default: none).
+   */
+  cgroup?: string;
 }
 
-const OPTION_KEYS = ['killGroupOnExit', 'parentDeathSignal', 'keepAlive'] as const;
+const OPTION_KEYS = ['killGroupOnExit', 'parentDeathSignal', 'keepAlive', 'cgroup'] as const;
 const SIGTERM = 15;
 const SIGKILL = 9;
 
 interface LiveProc {
   nativeId: number;
   pid: number;
+  leaf: string | undefined;
   escalation: NodeJS.Timeout | undefined;
   escalationDeadline: number;
   exit: Promise<ProcExitResult>;
@@ -49,6 +59,8 @@ export class NativeProcLauncher implements ProcLauncher {
   readonly #killGroupOnExit: boolean;
   readonly #parentDeathSignal: number;
   readonly #keepAlive: boolean;
+  readonly #cgroups: CgroupTree | undefined;
+  readonly #watchdog: ParentDeathWatchdog | undefined;
   #disposed = false;
 
   constructor(options: NativeProcLauncherOptions = {}) {
@@ -59,6 +71,11 @@ export class NativeProcLauncher implements ProcLauncher {
     const pdeath = options.parentDeathSignal ?? 'SIGKILL';
     this.#parentDeathSignal = pdeath === false ? 0 : resolveSignal(pdeath, 'parentDeathSignal');
     addon(); // load now: a broken build fails at construction, not at the first launch
+    if (options.cgroup !== undefined) {
+      this.#cgroups = new CgroupTree(checkString(options.cgroup, 'cgroup', { nonEmpty: true }));
+      if (this.#parentDeathSignal !== 0) this.#watchdog = new ParentDeathWatchdog(this.#cgroups.root, this.#cgroups.createdRoot);
+    }
+    liveLaunchers.add(this);
   }
 
   /** Procs launched and not yet exited. */
@@ -79,8 +96,14 @@ export class NativeProcLauncher implements ProcLauncher {
       });
     }
     const captureStderr = launch.wantStdio || launch.tailLines > 0;
-    const spawned = addon().spawn(this.#planFor(launch, captureStderr));
-    if (isFailure(spawned)) throw launchError(launch, spawned);
+    const plan = this.#planFor(launch, captureStderr);
+    const leaf = this.#cgroups?.createLeaf(launch.procId);
+    if (leaf !== undefined) plan.cgroup = leaf;
+    const spawned = addon().spawn(plan);
+    if (isFailure(spawned)) {
+      if (leaf !== undefined) void this.#cgroups!.removeLeaf(leaf);
+      throw launchError(launch, spawned);
+    }
 
     const startedAt = new Date();
     if (!this.#keepAlive) addon().setWatchRef(spawned.id, false);
@@ -89,16 +112,18 @@ export class NativeProcLauncher implements ProcLauncher {
 
     let settle!: (result: ProcExitResult) => void;
     const exit = new Promise<ProcExitResult>((resolve) => (settle = resolve));
-    const proc: LiveProc = { nativeId: spawned.id, pid: spawned.pid, escalation: undefined, escalationDeadline: Infinity, exit };
+    const proc: LiveProc = { nativeId: spawned.id, pid: spawned.pid, leaf, escalation: undefined, escalationDeadline: Infinity, exit };
     this.#procs.set(launch.procId, proc);
     onExit(spawned.id, (nativeExit) => {
       if (this.#procs.get(launch.procId) === proc) this.#procs.delete(launch.procId);
       clearTimeout(proc.escalation);
       const result = exitResultOf(nativeExit);
-      if (tail === null) return settle(result);
+      const orphans = leaf === undefined ? undefined : this.#reapLeaf(leaf);
+      if (orphans !== undefined) result.orphansKilled = orphans.count;
       // The group is dead, so stderr reaches EOF right away unless an escaped
       // descendant still holds it: wait briefly for the last lines, never forever.
-      void waitAtMost(stderrDone, 250).then(() => settle({ ...result, stderrTail: tail.lines() }));
+      const stderrEnded = tail === null ? Promise.resolve() : waitAtMost(stderrDone, 250);
+      void Promise.all([stderrEnded, orphans?.removed]).then(() => settle(tail === null ? result : { ...result, stderrTail: tail.lines() }));
     });
     return { pid: spawned.pid, startedAt, stdio, exit };
   }
@@ -114,22 +139,53 @@ export class NativeProcLauncher implements ProcLauncher {
     if (deadline >= proc.escalationDeadline) return;
     clearTimeout(proc.escalation);
     proc.escalationDeadline = deadline;
-    proc.escalation = setTimeout(() => addon().signal(proc.nativeId, SIGKILL, true), timeoutMs);
+    proc.escalation = setTimeout(() => this.#killTree(proc), timeoutMs);
     proc.escalation.unref();
   }
 
   async kill(procId: string): Promise<void> {
     checkProcId(procId);
     const proc = this.#procs.get(procId);
-    if (proc !== undefined) addon().signal(proc.nativeId, SIGKILL, true);
+    if (proc !== undefined) this.#killTree(proc);
   }
 
   /** Kills every proc still running and resolves once every exit has been observed. */
   async dispose(): Promise<void> {
     this.#disposed = true;
     const pending = [...this.#procs.values()];
-    for (const proc of pending) addon().signal(proc.nativeId, SIGKILL, true);
+    for (const proc of pending) this.#killTree(proc);
     await Promise.all(pending.map((proc) => proc.exit));
+    await this.#watchdog?.stop();
+    await this.#cgroups?.dispose();
+    liveLaunchers.delete(this);
+  }
+
+  /** SIGKILL to the leader, its group and, with cgroups, everything in its cgroup. */
+  #killTree(proc: LiveProc): void {
+    addon().signal(proc.nativeId, SIGKILL, true);
+    if (proc.leaf !== undefined) this.#cgroups!.kill(proc.leaf);
+  }
+
+  /** After the leader's exit: kill what is left in its cgroup (counted), then remove it. */
+  #reapLeaf(leaf: string): { count: number; removed: Promise<boolean> } | undefined {
+    const cgroups = this.#cgroups!;
+    const left = cgroups.pidsIn(leaf).length;
+    if (!this.#killGroupOnExit && left > 0) return { count: 0, removed: Promise.resolve(false) };
+    if (left > 0) cgroups.kill(leaf);
+    return { count: left, removed: cgroups.removeLeaf(leaf) };
+  }
+
+  static {
+    // Procs must not outlive the process that launched them (unless parentDeathSignal
+    // is false): on exit no async work runs any more, so kill synchronously here.
+    process.once('exit', () => {
+      for (const launcher of liveLaunchers) launcher.#killAllNow();
+    });
+  }
+
+  #killAllNow(): void {
+    if (this.#parentDeathSignal === 0) return;
+    for (const proc of this.#procs.values()) this.#killTree(proc);
   }
 
   #planFor(launch: NormalizedLaunch, captureStdio: boolean): SpawnPlan {
@@ -152,10 +208,12 @@ export class NativeProcLauncher implements ProcLauncher {
       parentDeathSignal: this.#parentDeathSignal,
       cpus,
       memNodes: bind?.memNodes ?? null,
-      cgroupProcsFd: null,
+      cgroup: null,
     };
   }
 }
+
+const liveLaunchers = new Set<NativeProcLauncher>();
 
 function setUpStdio(
   spawned: { stdoutFd: number; stderrFd: number },
