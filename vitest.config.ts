@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: resultsFile === undefined ? ['default'] : ['default', ['json', { outputFile: resultsFile }]],
+    // A real systemd manager for test/systemd/, only when those tests are selected.
+    globalSetup: ['test/systemd/global-setup.ts'],
   },
 });

@@ -22,3 +22,4 @@ export { ProcNotReadyError } from './manager/proc-errors.js';
 export { isLegalTransition, isTerminalStatus, type ProcState, type ProcStatus, type TerminalProcStatus } from './manager/proc-status.js';
 export type { ProcManagerOptions, SpawnOptions } from './manager/manager-options.js';
 export type { LogSink, OutputStream, PrefixFunction } from './manager/output-router.js';
+export { SystemdProcLauncher, type SystemdProcLauncherOptions, type SystemdBusOption } from './systemd/systemd-proc-launcher.js';
