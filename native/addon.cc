@@ -2,6 +2,7 @@
 // TypeScript validates every option and hands over one flat, already-checked object.
 #include <errno.h>
 #include <napi.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "addon_state.h"
 #include "exit_watch.h"
+#include "notify_send.h"
 #include "notify_socket.h"
 #include "signal.h"
 #include "spawn.h"
@@ -205,6 +207,31 @@ Napi::Value OpenNotify(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, id);
 }
 
+// sendNotify(address, message) -> barrier read fd | { errno, stage, syscall }
+Napi::Value SendNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string address = info[0].As<Napi::String>().Utf8Value();
+  std::string message = info[1].As<Napi::String>().Utf8Value();
+  const char* stage = "send";
+  int fd = SendNotifyWithBarrier(address.c_str(), message.data(), message.size(), &stage);
+  if (fd < 0) return FailureObject(env, stage, stage, errno);
+  return Napi::Number::New(env, fd);
+}
+
+// awaitBarrierSync(fd, timeoutMs) -> true if the receiver released the barrier in
+// time; closes fd either way. For notifySync, which may block by contract.
+Napi::Value AwaitBarrierSync(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout_ms = info[1].As<Napi::Number>().Int32Value();
+  pollfd pfd{fd, POLLIN, 0};
+  int r;
+  do {
+    r = poll(&pfd, 1, timeout_ms);
+  } while (r < 0 && errno == EINTR);
+  close(fd);
+  return Napi::Boolean::New(info.Env(), r > 0);
+}
+
 Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
   AddonState* state = GetState(info.Env());
   auto it = state->sockets.find(info[0].As<Napi::Number>().Uint32Value());
@@ -236,6 +263,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
   exports.Set("openNotifySocket", Napi::Function::New(env, OpenNotify, "openNotifySocket"));
   exports.Set("closeNotifySocket", Napi::Function::New(env, CloseNotify, "closeNotifySocket"));
+  exports.Set("sendNotify", Napi::Function::New(env, SendNotify, "sendNotify"));
+  exports.Set("awaitBarrierSync", Napi::Function::New(env, AwaitBarrierSync, "awaitBarrierSync"));
   exports.Set("setCallbacks", Napi::Function::New(env, SetCallbacks, "setCallbacks"));
   return exports;
 }

@@ -1,13 +1,18 @@
 // `proclaunch/notify`: sd_notify for Node programs run under a ProcManager (or systemd).
 //
 // Node cannot send an AF_UNIX datagram (dgram is UDP only, net is stream only), so the
-// message is sent by a tiny helper process: the stock `systemd-notify`, else python3.
-// Both then wait in a barrier (BARRIER=1 with a pipe fd the receiver closes once it has
-// handled everything before it), so when `notify()` resolves the manager has already
-// seen and attributed the message, and the caller may exit at once.
+// addon sends it; where the addon cannot be loaded, a tiny helper process does (the
+// stock `systemd-notify`, else python3). Every path then waits in a barrier
+// (BARRIER=1 with a pipe fd the receiver closes once it has handled everything before
+// it), so when `notify()` resolves the manager has already seen and attributed the
+// message, and the caller may exit at once.
 import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
+
+import { codeOfErrno } from '../common/system-error.js';
+import { addon, isFailure } from '../native/addon.js';
 
 export type NotifyValue = string | number | boolean;
 /** VARIABLE=VALUE fields, e.g. { READY: 1, STATUS: 'listening', PROCLAUNCH_ADDR: 'tcp://…' }. */
@@ -65,8 +70,14 @@ export function formatNotifyMessage(fields: NotifyFields): string {
  * under a manager), true once delivered; rejects when it could not be delivered.
  */
 export async function notify(fields: NotifyFields | string, options: NotifyOptions = {}): Promise<boolean> {
-  const plan = planSend(fields, options);
-  if (plan === null) return false;
+  const target = targetOf(fields, options);
+  if (target === null) return false;
+  const barrier = sendNatively(target);
+  if (barrier !== undefined) {
+    await awaitBarrier(barrier, target);
+    return true;
+  }
+  const plan = planSend(fields, options)!;
   await new Promise<void>((resolve, reject) => {
     execFile(plan.file, plan.args, { env: plan.env, timeout: plan.timeoutMs + 1000 }, (error, _stdout, stderr) => {
       if (error === null) resolve();
@@ -78,8 +89,14 @@ export async function notify(fields: NotifyFields | string, options: NotifyOptio
 
 /** `notify` for code that cannot await (blocks until the receiver has handled the message). */
 export function notifySync(fields: NotifyFields | string, options: NotifyOptions = {}): boolean {
-  const plan = planSend(fields, options);
-  if (plan === null) return false;
+  const target = targetOf(fields, options);
+  if (target === null) return false;
+  const barrier = sendNatively(target);
+  if (barrier !== undefined) {
+    if (!addon().awaitBarrierSync(barrier, target.timeoutMs)) throw barrierTimeout(target);
+    return true;
+  }
+  const plan = planSend(fields, options)!;
   try {
     execFileSync(plan.file, plan.args, { env: plan.env, timeout: plan.timeoutMs + 1000, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
@@ -99,6 +116,61 @@ export function notifyReady(info: ReadyInfo = {}, options: NotifyOptions = {}): 
 /** STATUS=text: kept as the proc's `statusText`. */
 export function notifyStatus(text: string, options: NotifyOptions = {}): Promise<boolean> {
   return notify({ STATUS: text }, options);
+}
+
+interface NotifyTarget {
+  socket: string;
+  message: string;
+  timeoutMs: number;
+}
+
+function targetOf(fields: NotifyFields | string, options: NotifyOptions): NotifyTarget | null {
+  const message = typeof fields === 'string' ? fields : formatNotifyMessage(fields);
+  const socket = options.socket ?? process.env['NOTIFY_SOCKET'];
+  if (socket === undefined || socket === '') return null;
+  if (!socket.startsWith('/') && !socket.startsWith('@')) throw new RangeError(`NOTIFY_SOCKET must be a path or an @abstract name, got ${JSON.stringify(socket)}`);
+  return { socket, message, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+}
+
+/** Sends through the addon; the barrier's read end, or undefined when the addon is unavailable. */
+function sendNatively(target: NotifyTarget): number | undefined {
+  let native: ReturnType<typeof addon>;
+  try {
+    native = addon();
+  } catch {
+    return undefined;
+  }
+  const result = native.sendNotify(target.socket, target.message);
+  if (isFailure(result)) {
+    const code = codeOfErrno(result.errno);
+    throw Object.assign(new Error(`proclaunch/notify: could not notify ${target.socket}: ${code} (${result.stage})`), {
+      code,
+      errno: result.errno,
+      syscall: result.syscall,
+    });
+  }
+  return result;
+}
+
+/** EOF on the barrier pipe: the receiver closed its end, having handled our message. */
+function awaitBarrier(fd: number, target: NotifyTarget): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const pipe = new Socket({ fd, readable: true, writable: false });
+    const timer = setTimeout(() => {
+      pipe.destroy();
+      reject(barrierTimeout(target));
+    }, target.timeoutMs);
+    pipe.on('data', () => {});
+    pipe.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    pipe.once('error', () => {});
+  });
+}
+
+function barrierTimeout(target: NotifyTarget): Error {
+  return Object.assign(new Error(`proclaunch/notify: ${target.socket} did not confirm the message within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' });
 }
 
 interface SendPlan {

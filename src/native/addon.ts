@@ -52,6 +52,10 @@ interface RawAddon {
   liveCount(): number;
   openNotifySocket(address: string): number | NativeFailure;
   closeNotifySocket(id: number): void;
+  /** Sends an sd_notify message plus a barrier; returns the barrier pipe's read end. */
+  sendNotify(address: string, message: string): number | NativeFailure;
+  /** Blocks until the barrier is released or the timeout passes; closes the fd. */
+  awaitBarrierSync(fd: number, timeoutMs: number): boolean;
   setCallbacks(
     onExit: (id: number, kind: number, status: number, core: boolean, userMs: number, systemMs: number, maxRssKb: number) => void,
     onNotify: (socketId: number, pid: number, uid: number, text: string) => void,
