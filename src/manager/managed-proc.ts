@@ -10,6 +10,7 @@ import { ProcNotReadyError } from './proc-errors.js';
 import { isTerminalStatus, type ProcStatus, type TerminalProcStatus } from './proc-status.js';
 import { isFromProcTree, readSenderLineage, type SenderLineage } from './sender-lineage.js';
 import { StatusMachine } from './status-machine.js';
+import { waitAtMost } from '../common/wait-at-most.js';
 
 /** After the exit, how long the last output may take to drain (an escaped descendant may hold the pipes). */
 const OUTPUT_DRAIN_MS = 250;
@@ -255,12 +256,3 @@ export class ManagedProc {
   }
 }
 
-function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}

@@ -20,6 +20,7 @@ import { CgroupTree } from './cgroup-tree.js';
 import { checkMemNodes, cpusOfNodes } from './host-numa.js';
 import { ParentDeathWatchdog } from './parent-death-watchdog.js';
 import { programCandidates } from './program-paths.js';
+import { waitAtMost } from '../common/wait-at-most.js';
 
 export interface NativeProcLauncherOptions {
   /** When a proc's leader exits, SIGKILL what is left of its process group (default: true). */
@@ -259,12 +260,3 @@ function launchError(launch: NormalizedLaunch, failure: NativeFailure): ProcLaun
   });
 }
 
-function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}

@@ -16,6 +16,7 @@ import { exitResultOf, serviceStateOf, startFailureOf, type ServiceState } from 
 import { unitNameOf, unitObjectPath } from './unit-name.js';
 import { resolveCwd, resolveProgram, unitEnvironment, unitProperties } from './unit-spec.js';
 import { UnitWatch } from './unit-watch.js';
+import { waitAtMost } from '../common/wait-at-most.js';
 
 const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
 const SIGTERM = 15;
@@ -378,12 +379,3 @@ function duplicateError(procId: string, why: string): ProcLauncherError {
   return new ProcLauncherError('launch', `cannot launch "${procId}": ${why}`, { code: 'EEXIST', errno: 17, stage: 'validate' });
 }
 
-function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
