@@ -1,0 +1,54 @@
+// JS heap helpers: a forced full GC (for per-proc heap figures) and a ballast that
+// grows the heap to a given size (for the big-heap scenario).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+let gcFunction: (() => void) | null | undefined;
+
+/** Runs a full GC; false when this Node refuses to expose one (figures are then approximate). */
+export function forceGc(): boolean {
+  if (gcFunction === undefined) {
+    try {
+      // Same as starting node with --expose-gc, which a bin script cannot ask for.
+      setFlagsFromString('--expose-gc');
+      gcFunction = runInNewContext('gc') as () => void;
+    } catch {
+      gcFunction = null;
+    }
+  }
+  if (gcFunction === null) return false;
+  gcFunction();
+  gcFunction(); // the second pass collects what the first one's finalizers released
+  return true;
+}
+
+export function heapUsed(): number {
+  return process.memoryUsage().heapUsed;
+}
+
+export interface Ballast {
+  readonly bytes: number;
+  release(): void;
+}
+
+/**
+ * Grows the JS heap by about `bytes` with arrays of doubles: real, touched heap pages
+ * that the GC does not have to trace pointer by pointer.
+ */
+export function allocateBallast(bytes: number): Ballast {
+  const before = heapUsed();
+  let chunks: number[][] = [];
+  const chunkLength = 1 << 20; // 8 MB of doubles per array
+  while (heapUsed() - before < bytes) {
+    const chunk: number[] = [];
+    for (let i = 0; i < chunkLength; i++) chunk.push(i + 0.5);
+    chunks.push(chunk);
+  }
+  return {
+    bytes: heapUsed() - before,
+    release() {
+      chunks = [];
+      forceGc();
+    },
+  };
+}
