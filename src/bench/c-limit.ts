@@ -18,6 +18,8 @@ export interface CLimitResult {
   launchesPerSec: number;
   spawnCallUs: { p50: number; p99: number };
   latencyUs: { p50: number; p99: number };
+  /** Longest time spent handling one poll() wake-up: a C event loop's stall. */
+  maxBatchMs: number;
   inflight: number;
   setup: number;
 }

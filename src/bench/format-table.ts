@@ -41,22 +41,46 @@ export function formatReport(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Tables wider than this are split into several, each repeating the contender column. */
+const MAX_WIDTH = 110;
+
 function formatScenario(scenario: ScenarioReport): string[] {
   const head = `${scenario.number}. ${scenario.title} [${scenario.status}, ${(scenario.durationMs / 1000).toFixed(1)} s]`;
   if (scenario.status !== 'ok') return [head, `   ${scenario.status}: ${scenario.reason ?? ''}`];
-  const header = [`baseline: ${scenario.baseline}`, ...scenario.metrics.map((metric) => metric.label)];
-  const rows = scenario.contenders.map((contender) => [
-    contender,
-    ...scenario.metrics.map((metric) => cell(metric, contender)),
-  ]);
-  const table = [header, ...rows];
-  const widths = header.map((_, column) => Math.max(...table.map((row) => (row[column] ?? '').length)));
-  const render = (row: string[]): string =>
-    `   ${row.map((text, column) => (column === 0 ? text.padEnd(widths[column]!) : text.padStart(widths[column]!))).join('   ')}`.trimEnd();
-  const out = [head, ...table.map(render)];
+  const out = [head];
+  for (const metrics of fitColumns(scenario)) out.push(...formatTable(scenario, metrics));
   for (const [name, why] of Object.entries(scenario.skipped)) out.push(`   skipped ${name}: ${why}`);
   for (const note of scenario.notes) out.push(`   - ${note}`);
   return out;
+}
+
+function formatTable(scenario: ScenarioReport, metrics: readonly MetricReport[]): string[] {
+  const header = [`baseline: ${scenario.baseline}`, ...metrics.map((metric) => metric.label)];
+  const rows = scenario.contenders.map((contender) => [contender, ...metrics.map((metric) => cell(metric, contender))]);
+  const table = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...table.map((row) => (row[column] ?? '').length)));
+  return table.map((row) =>
+    `   ${row.map((text, column) => (column === 0 ? text.padEnd(widths[column]!) : text.padStart(widths[column]!))).join('   ')}`.trimEnd(),
+  );
+}
+
+function fitColumns(scenario: ScenarioReport): MetricReport[][] {
+  const columnWidth = (metric: MetricReport): number =>
+    Math.max(metric.label.length, ...scenario.contenders.map((contender) => cell(metric, contender).length)) + 3;
+  const first = Math.max(`baseline: ${scenario.baseline}`.length, ...scenario.contenders.map((c) => c.length)) + 3;
+  const groups: MetricReport[][] = [];
+  let width = first;
+  for (const metric of scenario.metrics) {
+    const last = groups.at(-1);
+    if (last === undefined || width + columnWidth(metric) > MAX_WIDTH) {
+      groups.push([metric]);
+      width = first + columnWidth(metric);
+    } else {
+      last.push(metric);
+      width += columnWidth(metric);
+    }
+  }
+  return groups;
 }
 
 function cell(metric: MetricReport, contender: ContenderName): string {

@@ -32,16 +32,16 @@ export interface Ballast {
 }
 
 /**
- * Grows the JS heap by about `bytes` with arrays of doubles: real, touched heap pages
- * that the GC does not have to trace pointer by pointer.
+ * Grows the JS heap by about `bytes` with small objects, like a real application heap:
+ * many V8 pages (and mappings) whose page tables fork() has to copy.
  */
 export function allocateBallast(bytes: number): Ballast {
   const before = heapUsed();
-  let chunks: number[][] = [];
-  const chunkLength = 1 << 20; // 8 MB of doubles per array
+  let chunks: object[][] = [];
+  const chunkLength = 100_000;
   while (heapUsed() - before < bytes) {
-    const chunk: number[] = [];
-    for (let i = 0; i < chunkLength; i++) chunk.push(i + 0.5);
+    const chunk: object[] = new Array(chunkLength);
+    for (let i = 0; i < chunkLength; i++) chunk[i] = { index: i, label: `item-${i}` };
     chunks.push(chunk);
   }
   return {

@@ -80,7 +80,7 @@ export const bigHeapScenario: Scenario = {
         metric({ name: 'throughputHeap', label: `launch+exit/s, ${heapLabel} heap`, unit: '/s', better: 'higher' }, values((n) => heavyFigures.get(n)!.throughput), 'child_process'),
       ],
       notes: [
-        `${sizes.rounds} rounds of ${sizes.perRound} launches per contender, each round without then with a ballast of ${heapLabel} of JS arrays (allocated, touched, released per round)`,
+        `${sizes.rounds} rounds of ${sizes.perRound} launches per contender, each round without then with a ballast of ${heapLabel} of small JS objects (allocated before the heavy half of each round, released after it)`,
         'execa and tinyexec are left out: they spawn through child_process and pay the same fork cost',
       ],
     };

@@ -28,19 +28,32 @@ export const systemdScenario: Scenario = {
   units: (quick) => 2 * (quick ? SIZES.quick : SIZES.full).rounds,
   async run(context) {
     const sizes = context.quick ? SIZES.quick : SIZES.full;
+    if ((process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '') === '') {
+      return skippedOutcome('systemd-run', 'no user bus: DBUS_SESSION_BUS_ADDRESS is not set (needs a running `systemd --user`)');
+    }
+    const contenders: OneShot[] = [];
+    const skipped: Partial<Record<ContenderName, string>> = {};
     const loaded = await loadBackend();
-    if (typeof loaded === 'string') return skippedOutcome('systemd-run', loaded);
-    const launcher = loaded;
-    const remove = context.registry.add(() => void launcher.dispose());
+    let launcher: ProcLauncher | null = null;
+    let remove = (): void => {};
+    if (typeof loaded === 'string') skipped['systemd'] = loaded;
+    else {
+      launcher = loaded;
+      remove = context.registry.add(() => void loaded.dispose());
+    }
     try {
-      const backend = launcherOneShot(launcher);
-      const probe = await probeOnce(backend);
-      if (probe !== null) return skippedOutcome('systemd-run', `the systemd backend did not run /bin/true: ${probe}`);
-      const contenders: OneShot[] = [backend];
-      const skipped: Partial<Record<ContenderName, string>> = {};
+      if (launcher !== null) {
+        const backend = launcherOneShot(launcher);
+        const probe = await probeOnce(backend);
+        if (probe === null) contenders.push(backend);
+        else skipped['systemd'] = `the systemd backend did not run /bin/true: ${probe}`;
+      }
       const runProbe = await probeOnce(systemdRunOneShot);
       if (runProbe === null) contenders.push(systemdRunOneShot);
       else skipped['systemd-run'] = `systemd-run --user --wait /bin/true failed: ${runProbe}`;
+      if (contenders.length === 0) {
+        return skippedOutcome('systemd-run', Object.entries(skipped).map(([name, why]) => `${name}: ${why}`).join('; '));
+      }
 
       const rounds = await runInterleaved(
         contenders,
@@ -70,17 +83,14 @@ export const systemdScenario: Scenario = {
         ],
       };
     } finally {
-      await launcher.dispose();
+      await launcher?.dispose();
       remove();
     }
   },
 };
 
-/** A SystemdProcLauncher on the user bus, or why there is none. */
+/** A SystemdProcLauncher (its default: the user bus), or why there is none. */
 async function loadBackend(): Promise<ProcLauncher | string> {
-  if ((process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '') === '') {
-    return 'no user bus: DBUS_SESSION_BUS_ADDRESS is not set (needs a running `systemd --user`)';
-  }
   let Backend: LauncherClass | undefined;
   try {
     const mod = (await import(BACKEND_MODULE)) as { SystemdProcLauncher?: LauncherClass };
