@@ -14,6 +14,16 @@ export type IdleSetName = 'native' | 'child_process';
 export const IDLE_SECONDS = '1800';
 export const SLEEP = ['/bin/sleep', '/usr/bin/sleep'].find((path) => existsSync(path)) ?? 'sleep';
 
+/**
+ * Launches resolve without any I/O, so a long launch loop never lets the event loop
+ * turn: yield now and then, or Ctrl-C (a uv signal) waits for the whole loop.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+const YIELD_EVERY = 64;
+
 export interface IdleSet {
   readonly name: IdleSetName;
   readonly size: number;
@@ -52,6 +62,7 @@ class NativeIdleSet implements IdleSet {
       this.#live.set(id, result);
       void result.exit.then(() => this.#live.delete(id));
       onEach?.();
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     }
   }
 
@@ -95,6 +106,7 @@ class ChildProcessIdleSet implements IdleSet {
       this.#live.set(child, exited);
       await once(child, 'spawn'); // rejects with the spawn error, if any
       onEach?.();
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     }
   }
 

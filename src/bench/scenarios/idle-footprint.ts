@@ -8,7 +8,7 @@ import type { LaunchResult } from '../../contract.js';
 import { NativeProcLauncher } from '../../native/native-proc-launcher.js';
 import type { CleanupRegistry } from '../cleanup.js';
 import { forceGc, heapUsed } from '../heap.js';
-import { IDLE_SECONDS, SLEEP } from '../idle-procs.js';
+import { IDLE_SECONDS, SLEEP, yieldToEventLoop } from '../idle-procs.js';
 import { idleCapacity, openFdCount } from '../limits.js';
 import type { ContenderName } from '../report.js';
 import { metric, skippedOutcome, type Scenario } from '../scenario.js';
@@ -127,6 +127,7 @@ async function holdNative(count: number, capture: boolean, registry: CleanupRegi
   try {
     for (let i = 0; i < count; i++) {
       items.push(await launcher.launch(`footprint-${i}`, { command: { program: SLEEP, args: [IDLE_SECONDS] }, wantStdio: capture }));
+      if (i % 64 === 63) await yieldToEventLoop();
     }
   } catch (error) {
     await release();
@@ -155,6 +156,7 @@ async function holdChildren(count: number, capture: boolean, registry: CleanupRe
       const child = spawn(SLEEP, [IDLE_SECONDS], { stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'ignore' });
       items.push(child);
       await once(child, 'spawn');
+      if (i % 64 === 63) await yieldToEventLoop();
     }
   } catch (error) {
     await release();
