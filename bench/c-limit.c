@@ -2,13 +2,19 @@
 // A loop of clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD) + execve + poll(pidfd) + waitid,
 // the same mechanism as the addon minus Node, N-API and the launcher's bookkeeping.
 //
-//   c-limit [--count N] [--inflight K] [--setup] [--program PATH]
+//   c-limit [--count N] [--inflight K] [--setup] [--unshare] [--idle N] [--program PATH]
 //
 // --setup also does the child-side work the addon does before exec (reset signal
 // dispositions, setsid, stdin from /dev/null, close_range CLOEXEC), to tell the cost
-// of that work apart from the cost of Node. Prints one JSON line on stdout:
+// of that work apart from the cost of Node.
+// --idle N first starts N idle `sleep` children and holds their pidfds for the whole
+// run (the idle-scaling scenario's kernel floor); they are SIGKILLed at the end.
+// --unshare clones with CLONE_FILES and makes the child's first act
+// close_range(3, ~0, CLOSE_RANGE_UNSHARE): it gets a private fd table of 3 entries
+// instead of a copy of all of ours, which execve would then close one by one.
+// Prints one JSON line on stdout:
 //   {"launches":N,"elapsedMs":..,"launchesPerSec":..,"spawnCallUs":{"p50":..,"p99":..},
-//    "latencyUs":{"p50":..,"p99":..},"maxBatchMs":..,"inflight":K,"setup":0|1}
+//    "latencyUs":{"p50":..,"p99":..},"maxBatchMs":..,"inflight":K,"setup":0|1,"unshare":0|1,"idle":N}
 // maxBatchMs is the longest time spent handling one poll() wake-up (reap + respawn of
 // every ready child): what a timer in an event loop built this way could be delayed by.
 // Exit status 0 on success; any failure prints a message on stderr and exits 1.
@@ -23,11 +29,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -35,9 +45,11 @@
 enum { kStackSize = 64 * 1024 };
 
 struct child_arg {
-  const char* program;
+  char* const* argv;
   char* const* envp;
   int setup;
+  int unshare;
+  int parent_death_kill;
 };
 
 static double now_us(void) {
@@ -48,6 +60,8 @@ static double now_us(void) {
 
 static int run_child(void* raw) {
   const struct child_arg* arg = raw;
+  if (arg->unshare) syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_UNSHARE);
+  if (arg->parent_death_kill) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (arg->setup) {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -66,8 +80,7 @@ static int run_child(void* raw) {
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, NULL);
-  char* argv[] = {(char*)arg->program, NULL};
-  execve(arg->program, argv, arg->envp);
+  execve(arg->argv[0], arg->argv, arg->envp);
   _exit(127);
 }
 
@@ -78,7 +91,8 @@ static int spawn_one(void* stack_top, struct child_arg* arg, double* call_us) {
   double start = now_us();
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   int pidfd = -1;
-  pid_t pid = clone(run_child, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, arg, &pidfd);
+  int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | (arg->unshare ? CLONE_FILES : 0) | SIGCHLD;
+  pid_t pid = clone(run_child, stack_top, flags, arg, &pidfd);
   int saved = errno;
   pthread_sigmask(SIG_SETMASK, &previous, NULL);
   *call_us = now_us() - start;
@@ -114,20 +128,22 @@ static double percentile(double* sorted, int n, double p) {
 }
 
 int main(int argc, char** argv) {
-  int count = 1000, inflight = 1, setup = 0;
+  int count = 1000, inflight = 1, setup = 0, unshare = 0, idle = 0;
   const char* program = "/bin/true";
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) count = atoi(argv[++i]);
     else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc) inflight = atoi(argv[++i]);
     else if (strcmp(argv[i], "--program") == 0 && i + 1 < argc) program = argv[++i];
+    else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc) idle = atoi(argv[++i]);
     else if (strcmp(argv[i], "--setup") == 0) setup = 1;
+    else if (strcmp(argv[i], "--unshare") == 0) unshare = 1;
     else {
       fprintf(stderr, "c-limit: unknown argument %s\n", argv[i]);
       return 1;
     }
   }
-  if (count < 1 || inflight < 1) {
-    fprintf(stderr, "c-limit: --count and --inflight must be positive\n");
+  if (count < 1 || inflight < 1 || idle < 0) {
+    fprintf(stderr, "c-limit: --count and --inflight must be positive, --idle not negative\n");
     return 1;
   }
   if (inflight > count) inflight = count;
@@ -138,7 +154,21 @@ int main(int argc, char** argv) {
     return 1;
   }
   extern char** environ;
-  struct child_arg arg = {program, environ, setup};
+  char* run_argv[] = {(char*)program, NULL};
+  struct child_arg arg = {run_argv, environ, setup, unshare, 0};
+  int* idle_fds = calloc(idle > 0 ? idle : 1, sizeof *idle_fds);
+  char* idle_argv[] = {"/bin/sleep", "1800", NULL};
+  if (access(idle_argv[0], X_OK) != 0) idle_argv[0] = "/usr/bin/sleep";
+  // Idle children die with us even if we are killed (PR_SET_PDEATHSIG).
+  struct child_arg idle_arg = {idle_argv, environ, 0, unshare, 1};
+  for (int i = 0; i < idle; i++) {
+    double ignored;
+    idle_fds[i] = spawn_one((char*)stack + kStackSize, &idle_arg, &ignored);
+    if (idle_fds[i] < 0) {
+      perror("c-limit: clone (idle)");
+      return 1;
+    }
+  }
   double* call_us = calloc(count, sizeof *call_us);
   double* latency_us = calloc(count, sizeof *latency_us);
   struct pollfd* fds = calloc(inflight, sizeof *fds);
@@ -192,13 +222,17 @@ int main(int argc, char** argv) {
     if (batch_us > max_batch_us) max_batch_us = batch_us;
   }
   double elapsed_ms = (now_us() - begin) / 1e3;
+  for (int i = 0; i < idle; i++) {
+    syscall(SYS_pidfd_send_signal, idle_fds[i], SIGKILL, NULL, 0);
+    reap(idle_fds[i]);
+  }
   qsort(call_us, count, sizeof *call_us, compare_doubles);
   qsort(latency_us, count, sizeof *latency_us, compare_doubles);
   printf("{\"launches\":%d,\"elapsedMs\":%.3f,\"launchesPerSec\":%.1f,"
          "\"spawnCallUs\":{\"p50\":%.1f,\"p99\":%.1f},\"latencyUs\":{\"p50\":%.1f,\"p99\":%.1f},"
-         "\"maxBatchMs\":%.3f,\"inflight\":%d,\"setup\":%d}\n",
+         "\"maxBatchMs\":%.3f,\"inflight\":%d,\"setup\":%d,\"unshare\":%d,\"idle\":%d}\n",
          count, elapsed_ms, count * 1000.0 / elapsed_ms, percentile(call_us, count, 0.5),
          percentile(call_us, count, 0.99), percentile(latency_us, count, 0.5),
-         percentile(latency_us, count, 0.99), max_batch_us / 1e3, inflight, setup);
+         percentile(latency_us, count, 0.99), max_batch_us / 1e3, inflight, setup, unshare, idle);
   return 0;
 }

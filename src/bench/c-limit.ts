@@ -22,6 +22,8 @@ export interface CLimitResult {
   maxBatchMs: number;
   inflight: number;
   setup: number;
+  unshare: number;
+  idle: number;
 }
 
 export interface CLimitOptions {
@@ -29,6 +31,10 @@ export interface CLimitOptions {
   inflight?: number;
   /** Also do the addon's child-side setup before exec (signals, setsid, /dev/null, close_range). */
   setup?: boolean;
+  /** CLONE_FILES + close_range(3, ~0, CLOSE_RANGE_UNSHARE) in the child: no copy of our fd table. */
+  unshare?: boolean;
+  /** Idle `sleep` children held (by pidfd) during the run. */
+  idle?: number;
   program?: string;
 }
 
@@ -59,6 +65,8 @@ export async function buildCLimit(registry: CleanupRegistry): Promise<CLimit | s
     async run(options) {
       const args = ['--count', String(options.count), '--inflight', String(options.inflight ?? 1)];
       if (options.setup === true) args.push('--setup');
+      if (options.unshare === true) args.push('--unshare');
+      if (options.idle !== undefined) args.push('--idle', String(options.idle));
       if (options.program !== undefined) args.push('--program', options.program);
       const { stdout } = await run(binary, args, { timeout: 600_000 });
       return JSON.parse(stdout) as CLimitResult;

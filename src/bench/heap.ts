@@ -22,6 +22,24 @@ export function forceGc(): boolean {
   return true;
 }
 
+/**
+ * The live heap size, once garbage is really gone: finalizers and weak callbacks run
+ * after a GC, in a later task, and free more at the next one. GC and yield until the
+ * figure stops moving, so a "before" figure does not still hold garbage that a later
+ * collection would subtract from the "after" one.
+ */
+export async function settledHeapUsed(): Promise<number> {
+  let previous = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    forceGc();
+    await new Promise((resolve) => setImmediate(resolve));
+    const now = heapUsed();
+    if (Math.abs(previous - now) < 4096) return now;
+    previous = now;
+  }
+  return heapUsed();
+}
+
 export function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }

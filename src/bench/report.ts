@@ -2,7 +2,9 @@
 
 /**
  * Who is measured. `c-limit` is bench/c-limit.c (clone + exec + pidfd wait, nothing
- * else); `c-limit-setup` also does the addon's child-side setup before exec.
+ * else); `c-limit-setup` also does the addon's child-side setup before exec;
+ * `c-limit-unshare` gives each child a private 3-entry fd table (CLONE_FILES +
+ * CLOSE_RANGE_UNSHARE) instead of a copy of the parent's.
  */
 export type ContenderName =
   | 'native'
@@ -11,6 +13,7 @@ export type ContenderName =
   | 'tinyexec'
   | 'c-limit'
   | 'c-limit-setup'
+  | 'c-limit-unshare'
   | 'systemd'
   | 'systemd-run';
 

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { LaunchResult } from '../../contract.js';
 import { NativeProcLauncher } from '../../native/native-proc-launcher.js';
 import type { CleanupRegistry } from '../cleanup.js';
-import { forceGc, heapUsed } from '../heap.js';
+import { forceGc, settledHeapUsed } from '../heap.js';
 import { IDLE_SECONDS, SLEEP, yieldToEventLoop } from '../idle-procs.js';
 import { idleCapacity, openFdCount } from '../limits.js';
 import type { ContenderName } from '../report.js';
@@ -87,15 +87,14 @@ export const idleFootprintScenario: Scenario = {
 };
 
 async function measureFootprint(cell: Cell, count: number, registry: CleanupRegistry): Promise<Footprint> {
-  forceGc();
-  const heap0 = heapUsed();
+  const heap0 = await settledHeapUsed();
   const fds0 = openFdCount();
   const rss0 = process.memoryUsage.rss();
   const held = cell.contender === 'native' ? await holdNative(count, cell.capture, registry) : await holdChildren(count, cell.capture, registry);
   try {
-    forceGc();
+    const heap1 = await settledHeapUsed();
     return {
-      heapBytes: (heapUsed() - heap0) / count,
+      heapBytes: (heap1 - heap0) / count,
       fds: (openFdCount() - fds0) / count,
       rssKb: (process.memoryUsage.rss() - rss0) / 1024 / count,
     };
