@@ -71,7 +71,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
       durationMs: Date.now() - started.getTime(),
     },
     scenarios: reports,
-    targets: evaluateTargets(reports),
+    targets: evaluateTargets(reports, options.quick),
   };
 }
 

@@ -34,6 +34,14 @@ describe('bench targets', () => {
     expect(targets.find((t) => t.id === 3)?.met).toBeNull();
   });
 
+  it('gives no verdict on --quick sizes', () => {
+    const [first] = evaluateTargets(
+      [scenario({ name: 'in-flight', number: 4, metrics: [metric({ name: 'maxStall', label: 's', unit: 'ms', better: 'lower' }, { native: 3, child_process: 90 }, 'child_process')] })],
+      true,
+    ).filter((t) => t.id === 3);
+    expect(first).toMatchObject({ met: null, measured: '3.0 ms (quick sizes: no verdict)' });
+  });
+
   it('CI problems: failed scenarios, missing figures and reasonless skips; never the values', () => {
     const report: BenchReport = {
       version: 1,

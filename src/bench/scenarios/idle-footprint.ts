@@ -78,7 +78,7 @@ export const idleFootprintScenario: Scenario = {
       notes: [
         `${sizes.rounds} interleaved rounds of ${count} idle \`sleep\` procs per cell; the bench holds one LaunchResult (native) or ChildProcess per proc; medians over rounds`,
         'without stdio: native inherits stdout/stderr, child_process uses stdio "ignore"; with stdio: stdout and stderr are pipes to the parent',
-        gcForced ? 'heap: heapUsed difference after a forced full GC, divided by the proc count' : 'heap: no forced GC was available, heap figures are approximate',
+        gcForced ? 'heap: heapUsed difference between two settled heaps (forced full GCs until the figure stops moving), divided by the proc count' : 'heap: no forced GC was available, heap figures are approximate',
         'parent RSS: informational, it also moves with the allocator and the GC',
         ...(capacity.note === null ? [] : [capacity.note]),
       ],
