@@ -28,7 +28,7 @@ export interface IdleSet {
   readonly name: IdleSetName;
   readonly size: number;
   /** Starts `count` more idle procs; with `capture`, stdout and stderr are pipes to us. */
-  grow(count: number, capture: boolean, onEach?: () => void): Promise<void>;
+  grow(count: number, capture: boolean): Promise<void>;
   /** Graceful stop of every proc; resolves when every exit has been observed. */
   terminateAll(): Promise<void>;
   /** SIGKILL to whatever is left, wait for those exits, release the set (it cannot grow again). */
@@ -55,13 +55,12 @@ class NativeIdleSet implements IdleSet {
     return this.#live.size;
   }
 
-  async grow(count: number, capture: boolean, onEach?: () => void): Promise<void> {
+  async grow(count: number, capture: boolean): Promise<void> {
     for (let i = 0; i < count; i++) {
       const id = `idle-${++this.#sequence}`;
       const result = await this.#launcher.launch(id, { command: { program: SLEEP, args: [IDLE_SECONDS] }, wantStdio: capture });
       this.#live.set(id, result);
       void result.exit.then(() => this.#live.delete(id));
-      onEach?.();
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     }
   }
@@ -97,7 +96,7 @@ class ChildProcessIdleSet implements IdleSet {
     return this.#live.size;
   }
 
-  async grow(count: number, capture: boolean, onEach?: () => void): Promise<void> {
+  async grow(count: number, capture: boolean): Promise<void> {
     for (let i = 0; i < count; i++) {
       const child = spawn(SLEEP, [IDLE_SECONDS], { stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'ignore' });
       const exited = once(child, 'exit').then(() => {
@@ -105,7 +104,6 @@ class ChildProcessIdleSet implements IdleSet {
       });
       this.#live.set(child, exited);
       await once(child, 'spawn'); // rejects with the spawn error, if any
-      onEach?.();
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     }
   }

@@ -76,6 +76,11 @@ export async function runBenchCommand(argv: string[], io: BenchCommandIo = { std
   }
 }
 
+/** The same, under the name the `proclaunch` dispatcher loads command modules by. */
+export function main(args: string[]): Promise<number> {
+  return runBenchCommand(args);
+}
+
 function isMainModule(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
