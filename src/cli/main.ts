@@ -9,6 +9,7 @@ interface CommandModule {
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   run: { summary: 'start COUNT copies of a program under a ProcManager and watch them', load: () => import('./run-command.js') },
+  bench: { summary: 'benchmark against child_process, execa, tinyexec and a C limit', load: () => import('./bench-command.js') },
 };
 
 function usage(): string {

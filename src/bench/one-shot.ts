@@ -1,0 +1,123 @@
+// One-shot launchers: start a short proc, time the synchronous call, observe its exit.
+// Every contender is asked for the same thing: stdin from /dev/null (ignored),
+// stdout and stderr inherited, no output buffering, which is NativeProcLauncher's default.
+import { spawn, type StdioOptions } from 'node:child_process';
+
+import type { ProcExitResult } from '../contract.js';
+import { NativeProcLauncher } from '../native/native-proc-launcher.js';
+import { importOptional } from './optional-import.js';
+import type { ContenderName } from './report.js';
+
+export interface OneShotStart {
+  /** Wall time of the launch call itself: how long it kept the event loop busy. */
+  callMs: number;
+  /** Resolves when the exit has been observed; rejects if the proc did not exit 0. */
+  exited: Promise<void>;
+}
+
+export interface OneShot {
+  name: ContenderName;
+  start(program: string, args: readonly string[]): OneShotStart;
+  close(): Promise<void>;
+}
+
+export type OneShotName = 'native' | 'child_process' | 'execa' | 'tinyexec';
+
+const STDIO: StdioOptions = ['ignore', 'inherit', 'inherit'];
+
+interface ExecaModule {
+  execa(file: string, args: readonly string[], options: Record<string, unknown>): PromiseLike<unknown>;
+}
+interface TinyexecModule {
+  x(command: string, args: readonly string[], options: Record<string, unknown>): PromiseLike<unknown>;
+}
+
+/** The requested launchers that can run here, and why the others cannot. */
+export async function loadOneShots(
+  names: readonly OneShotName[],
+): Promise<{ available: OneShot[]; skipped: Partial<Record<ContenderName, string>> }> {
+  const available: OneShot[] = [];
+  const skipped: Partial<Record<ContenderName, string>> = {};
+  for (const name of names) {
+    const loaded = await loadOneShot(name);
+    if (typeof loaded === 'string') skipped[name] = loaded;
+    else available.push(loaded);
+  }
+  return { available, skipped };
+}
+
+async function loadOneShot(name: OneShotName): Promise<OneShot | string> {
+  switch (name) {
+    case 'native':
+      return nativeOneShot();
+    case 'child_process':
+      return childProcessOneShot();
+    case 'execa': {
+      const mod = await importOptional<ExecaModule>('execa', 'execa@^9');
+      return typeof mod === 'string' ? mod : promiseOneShot('execa', (program, args) =>
+        mod.execa(program, args, { stdin: 'ignore', stdout: 'inherit', stderr: 'inherit' }));
+    }
+    case 'tinyexec': {
+      const mod = await importOptional<TinyexecModule>('tinyexec', 'tinyexec');
+      return typeof mod === 'string' ? mod : promiseOneShot('tinyexec', (program, args) =>
+        mod.x(program, args, { nodeOptions: { stdio: STDIO }, throwOnError: true }));
+    }
+  }
+}
+
+function nativeOneShot(): OneShot {
+  const launcher = new NativeProcLauncher();
+  let sequence = 0;
+  return {
+    name: 'native',
+    start(program, args) {
+      const procId = `bench-${++sequence}`;
+      const t0 = performance.now();
+      // launch() does all its work before its first await: the call returns when the proc runs.
+      const launched = launcher.launch(procId, { command: { program, args } });
+      const callMs = performance.now() - t0;
+      return { callMs, exited: launched.then((result) => result.exit).then((exit) => expectZero(program, exit)) };
+    },
+    close: () => launcher.dispose(),
+  };
+}
+
+function childProcessOneShot(): OneShot {
+  return {
+    name: 'child_process',
+    start(program, args) {
+      const t0 = performance.now();
+      const child = spawn(program, args, { stdio: STDIO });
+      const callMs = performance.now() - t0;
+      const exited = new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code, signal) => {
+          if (code === 0) resolve();
+          else reject(new Error(`${program} ended with ${signal ?? `code ${code}`}`));
+        });
+      });
+      return { callMs, exited };
+    },
+    close: async () => {},
+  };
+}
+
+/** Libraries whose result is a thenable that settles after the exit (and rejects on failure). */
+function promiseOneShot(name: ContenderName, run: (program: string, args: readonly string[]) => PromiseLike<unknown>): OneShot {
+  return {
+    name,
+    start(program, args) {
+      const t0 = performance.now();
+      const result = run(program, args);
+      const callMs = performance.now() - t0;
+      return { callMs, exited: Promise.resolve(result).then(() => undefined) };
+    },
+    close: async () => {},
+  };
+}
+
+function expectZero(program: string, exit: ProcExitResult): void {
+  if (exit.kind === 'exited' && exit.code === 0) return;
+  const how = exit.kind === 'exited' ? `code ${exit.code}` : exit.kind === 'signaled' ? exit.signalName : exit.reason;
+  throw new Error(`${program} ended with ${how}`);
+}

@@ -1,0 +1,112 @@
+// Scenario 4: 64 launches in flight at all times: throughput, and the longest
+// event-loop stall a 1 ms timer sees meanwhile.
+import { runInterleaved } from '../interleave.js';
+import { monitorStalls } from '../loop-stall.js';
+import type { OneShot } from '../one-shot.js';
+import type { ContenderName } from '../report.js';
+import { metric, type Scenario } from '../scenario.js';
+import { TRUE_PROGRAM } from '../sequential.js';
+import { median } from '../stats.js';
+
+const SIZES = {
+  full: { rounds: 3, total: 1000 },
+  quick: { rounds: 1, total: 128 },
+};
+export const IN_FLIGHT = 64;
+
+interface InFlightFigures {
+  throughput: number;
+  /** For the C limit: its longest batch between two poll() calls (it has no timers). */
+  maxStallMs: number;
+}
+
+interface InFlightContender {
+  name: ContenderName;
+  measure(total: number): Promise<InFlightFigures>;
+}
+
+export const inFlightScenario: Scenario = {
+  name: 'in-flight',
+  number: 4,
+  title: `${IN_FLIGHT} launches of /bin/true in flight`,
+  units: (quick) => (quick ? SIZES.quick : SIZES.full).rounds * 5,
+  async run(context) {
+    const sizes = context.quick ? SIZES.quick : SIZES.full;
+    const tools = await context.tools();
+    const contenders: InFlightContender[] = tools.oneShots.map((shot) => ({
+      name: shot.name,
+      measure: (total) => runInFlight(shot, total, IN_FLIGHT),
+    }));
+    const skipped = { ...tools.oneShotSkipped };
+    const cLimit = tools.cLimit;
+    if (typeof cLimit === 'string') skipped['c-limit'] = cLimit;
+    else {
+      contenders.push({
+        name: 'c-limit',
+        async measure(total) {
+          const result = await cLimit.run({ count: total, inflight: IN_FLIGHT, program: TRUE_PROGRAM });
+          return { throughput: result.launchesPerSec, maxStallMs: result.maxBatchMs };
+        },
+      });
+    }
+    const rounds = await runInterleaved(
+      contenders,
+      {
+        rounds: sizes.rounds,
+        warmup: (contender) => contender.measure(IN_FLIGHT),
+        onStep: (contender, round) => context.progress.advance(1, `in-flight: round ${round + 1}/${sizes.rounds}, ${contender.name}`),
+      },
+      (contender) => contender.measure(sizes.total),
+    );
+    const throughput: Partial<Record<ContenderName, number>> = {};
+    const stall: Partial<Record<ContenderName, number>> = {};
+    for (const [name, samples] of rounds) {
+      throughput[name] = median(samples.map((sample) => sample.throughput));
+      stall[name] = Math.max(...samples.map((sample) => sample.maxStallMs));
+    }
+    return {
+      status: 'ok',
+      baseline: 'child_process',
+      contenders: contenders.map((contender) => contender.name),
+      skipped,
+      metrics: [
+        metric({ name: 'throughput', label: 'launch+exit/s', unit: '/s', better: 'higher' }, throughput, 'child_process'),
+        metric({ name: 'maxStall', label: 'longest 1 ms timer gap', unit: 'ms', better: 'lower' }, stall, 'child_process'),
+      ],
+      notes: [
+        `${sizes.rounds} interleaved rounds of ${sizes.total} launches per contender, ${IN_FLIGHT} in flight; throughput: median over rounds; stall: worst over rounds`,
+        'stall: the longest gap between firings of a 1 ms setInterval during the round (the whole round if it never fired); c-limit: the longest time it spent handling one poll() wake-up (reaping and re-spawning every ready child), i.e. what a timer in a C event loop doing the same would wait',
+      ],
+    };
+  },
+};
+
+/** Keeps `concurrency` procs in flight until `total` have exited. */
+export async function runInFlight(shot: OneShot, total: number, concurrency: number): Promise<InFlightFigures> {
+  const monitor = monitorStalls();
+  const begin = performance.now();
+  let maxStallMs: number;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let started = 0;
+      let exited = 0;
+      const startNext = (): void => {
+        if (started >= total) return;
+        started++;
+        try {
+          shot.start(TRUE_PROGRAM, []).exited.then(() => {
+            exited++;
+            if (exited === total) resolve();
+            else startNext();
+          }, reject);
+        } catch (error) {
+          reject(error as Error);
+        }
+      };
+      for (let i = 0; i < Math.min(concurrency, total); i++) startNext();
+    });
+  } finally {
+    maxStallMs = monitor.stop();
+  }
+  return { throughput: (total * 1000) / (performance.now() - begin), maxStallMs };
+}

@@ -1,0 +1,64 @@
+// The interleaved sequential rounds shared by scenario 1 (throughput, latency) and
+// scenario 2 (launch call time): run once per bench run, whichever asks first.
+import { runInterleaved } from '../interleave.js';
+import type { ContenderName } from '../report.js';
+import type { BenchContext } from '../scenario.js';
+import { cLimitContender, medianFigures, oneShotContender, type RoundFigures, type SequentialContender } from '../sequential.js';
+
+export const SEQUENTIAL_SIZES = {
+  full: { warmup: 30, rounds: 7, perRound: 300 },
+  quick: { warmup: 5, rounds: 2, perRound: 25 },
+};
+
+export interface SequentialRun {
+  figures: Map<ContenderName, RoundFigures>;
+  contenders: ContenderName[];
+  skipped: Partial<Record<ContenderName, string>>;
+  notes: string[];
+}
+
+/** Contenders of the sequential scenarios: every one-shot launcher and both C limits. */
+export const SEQUENTIAL_CONTENDER_COUNT = 6;
+
+export function sequentialRun(context: BenchContext): Promise<SequentialRun> {
+  let run = context.memo.get('sequential') as Promise<SequentialRun> | undefined;
+  if (run === undefined) {
+    run = measureSequential(context);
+    context.memo.set('sequential', run);
+  }
+  return run;
+}
+
+async function measureSequential(context: BenchContext): Promise<SequentialRun> {
+  const sizes = context.quick ? SEQUENTIAL_SIZES.quick : SEQUENTIAL_SIZES.full;
+  const tools = await context.tools();
+  const contenders: SequentialContender[] = tools.oneShots.map(oneShotContender);
+  const skipped = { ...tools.oneShotSkipped };
+  if (typeof tools.cLimit === 'string') {
+    skipped['c-limit'] = tools.cLimit;
+    skipped['c-limit-setup'] = tools.cLimit;
+  } else {
+    contenders.push(cLimitContender(tools.cLimit, 'c-limit', false), cLimitContender(tools.cLimit, 'c-limit-setup', true));
+  }
+  const rounds = await runInterleaved(
+    contenders,
+    {
+      rounds: sizes.rounds,
+      warmup: (contender) => contender.measure(sizes.warmup),
+      onStep: (contender, round) =>
+        context.progress.advance(1, `sequential: round ${round + 1}/${sizes.rounds}, ${contender.name}`),
+    },
+    (contender) => contender.measure(sizes.perRound),
+  );
+  const figures = new Map<ContenderName, RoundFigures>();
+  for (const [name, samples] of rounds) figures.set(name, medianFigures(samples));
+  return {
+    figures,
+    contenders: contenders.map((contender) => contender.name),
+    skipped,
+    notes: [
+      `${sizes.rounds} interleaved rounds of ${sizes.perRound} launches per contender after ${sizes.warmup} warm-up launches; medians over rounds`,
+      'every contender: stdin /dev/null, stdout and stderr inherited, no output buffering',
+    ],
+  };
+}
