@@ -3,7 +3,7 @@
 // allocates, locks or touches state another thread could hold.
 //
 // Calls made here, and nothing else:
-//   sigaction, sigprocmask, setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
+//   sigaction, sigprocmask, close_range (raw syscall), setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
 //   sched_setaffinity, set_mempolicy (raw syscall), chdir, open, dup2, fcntl, close,
 //   close_range (raw syscall), execve, _exit.
 #include "child.h"
@@ -22,11 +22,9 @@ namespace {
 constexpr int kMpolBind = 2;  // MPOL_BIND from <linux/mempolicy.h>
 
 [[noreturn]] void FailChild(const ChildPlan* plan, ChildStage stage, int err) {
-  ChildError record{stage, err};
-  // A short write cannot happen for 8 bytes on a pipe; the parent treats any partial
-  // record as "exec succeeded", so nothing else to do on failure here.
-  ssize_t ignored = write(plan->error_fd, &record, sizeof record);
-  (void)ignored;
+  volatile ChildError* record = plan->error;
+  record->err = err;
+  record->stage = stage;
   _exit(127);
 }
 
@@ -65,6 +63,14 @@ int RunChild(void* arg) {
   // All signals stay blocked (the parent blocked them around clone) until the
   // dispositions are back to default.
   ResetSignalDispositions();
+
+  // We share the parent's fd table (CLONE_FILES): take a private copy of only the
+  // low fds we need. Copying the whole table, as fork or a plain clone does, costs
+  // time in proportion to the parent's open fds (a pidfd per supervised proc), and
+  // execve would then close them all again.
+  if (syscall(SYS_close_range, static_cast<unsigned>(plan->unshare_from), ~0U, CLOSE_RANGE_UNSHARE) < 0) {
+    FailChild(plan, kStageCloseRange, errno);
+  }
 
   if (setsid() < 0) FailChild(plan, kStageSetsid, errno);
 
@@ -109,8 +115,8 @@ int RunChild(void* arg) {
     }
   }
 
-  // Every inherited descriptor above stderr closes at exec, the error pipe included,
-  // which is how the parent learns that exec succeeded.
+  // What is left above stderr (the pipe ends we dup'd, fds of the parent below them)
+  // closes at exec.
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     FailChild(plan, kStageCloseRange, errno);
   }

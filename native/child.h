@@ -22,9 +22,10 @@ enum ChildStage : int32_t {
   kStageExec,
 };
 
-// The fixed record a failing child writes to the error pipe.
+// The fixed record a failing child writes before _exit(127). It lives in the parent's
+// memory (CLONE_VM), and CLONE_VFORK makes the write visible when clone returns.
 struct ChildError {
-  int32_t stage;
+  int32_t stage;  // 0: no failure (exec succeeded)
   int32_t err;
 };
 
@@ -37,7 +38,8 @@ struct ChildPlan {
   const char* cwd;          // nullptr: inherit
   int stdout_fd;            // -1: inherit
   int stderr_fd;            // -1: inherit
-  int error_fd;             // write end of the O_CLOEXEC error pipe
+  ChildError* error;        // where a failure is reported
+  int unshare_from;         // first fd the child does not need from the shared table
   int cgroup_procs_fd;      // -1, or an open cgroup.procs to move into before exec
   int parent_death_signal;  // 0: none
   pid_t parent_pid;

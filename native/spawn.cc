@@ -56,7 +56,7 @@ void* ThreadChildStack() {
 // Returns the pid, or -1 with *err and *syscall_name set.
 pid_t CloneChild(ChildPlan& plan, void* stack, int cgroup_fd, int* pidfd, int* err,
                  const char** syscall_name) {
-  constexpr unsigned long kFlags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD;
+  constexpr unsigned long kFlags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_FILES;
   if (cgroup_fd >= 0 && HaveClone3Trampoline()) {
     clone_args args = {};
     args.flags = kFlags | CLONE_INTO_CGROUP;
@@ -81,6 +81,7 @@ pid_t CloneChild(ChildPlan& plan, void* stack, int cgroup_fd, int* pidfd, int* e
       return -1;
     }
   }
+  if (plan.cgroup_procs_fd >= plan.unshare_from) plan.unshare_from = plan.cgroup_procs_fd + 1;
   pid_t pid = clone(RunChild, static_cast<char*>(stack) + kChildStackSize, kFlags | SIGCHLD,
                     &plan, pidfd);
   if (pid < 0) {
@@ -109,28 +110,28 @@ SpawnOutcome ParentFailure(const char* stage, const char* syscall_name, int err)
 
 SpawnOutcome SpawnProc(SpawnRequest& request) {
   ChildPlan& plan = request.plan;
-  int error_pipe[2];
-  if (pipe2(error_pipe, O_CLOEXEC) < 0) return ParentFailure("pipe", "pipe2", errno);
-
+  ChildError record{};
   int out_pipe[2] = {-1, -1};
   int err_pipe[2] = {-1, -1};
   if (request.capture_stdio) {
     if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
       int saved = errno;
-      CloseIfOpen(error_pipe[0]); CloseIfOpen(error_pipe[1]);
       CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
       return ParentFailure("pipe", "pipe2", saved);
     }
   }
-  plan.error_fd = error_pipe[1];
+  plan.error = &record;
   plan.stdout_fd = out_pipe[1];
   plan.stderr_fd = err_pipe[1];
   plan.parent_pid = getpid();
+  // The child keeps fds below this one from our table (0-2 and its pipe ends).
+  plan.unshare_from = 3;
+  if (out_pipe[1] >= plan.unshare_from) plan.unshare_from = out_pipe[1] + 1;
+  if (err_pipe[1] >= plan.unshare_from) plan.unshare_from = err_pipe[1] + 1;
 
   void* stack = ThreadChildStack();
   if (stack == nullptr) {
     int saved = errno;
-    CloseIfOpen(error_pipe[0]); CloseIfOpen(error_pipe[1]);
     CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
     CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
     return ParentFailure("stack", "mmap", saved);
@@ -141,7 +142,6 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
     cgroup_fd = open(request.cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cgroup_fd < 0) {
       int saved = errno;
-      CloseIfOpen(error_pipe[0]); CloseIfOpen(error_pipe[1]);
       CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
       CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
       return ParentFailure("cgroup", "open", saved);
@@ -159,26 +159,17 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   CloseIfOpen(cgroup_fd);
 
-  close(error_pipe[1]);
   CloseIfOpen(out_pipe[1]);
   CloseIfOpen(err_pipe[1]);
 
   if (pid < 0) {
-    close(error_pipe[0]);
     CloseIfOpen(out_pipe[0]); CloseIfOpen(err_pipe[0]);
     return ParentFailure("clone", clone_syscall, clone_errno);
   }
 
-  // CLONE_VFORK: we run again only after the child exec'd (pipe closed, read gives 0)
-  // or wrote its failure record and exited.
-  ChildError record{};
-  ssize_t n;
-  do {
-    n = read(error_pipe[0], &record, sizeof record);
-  } while (n < 0 && errno == EINTR);
-  close(error_pipe[0]);
-
-  if (n == static_cast<ssize_t>(sizeof record)) {
+  // CLONE_VFORK: we run again only after the child exec'd (record untouched) or wrote
+  // its failure record and exited. No pipe is needed: the record is shared memory.
+  if (__atomic_load_n(&record.stage, __ATOMIC_ACQUIRE) != 0) {
     // Reap the failed child now: a failed launch leaves no zombie and no fd.
     siginfo_t info;
     while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {

@@ -111,12 +111,25 @@ export class NativeProcLauncher implements ProcLauncher {
     const tail = launch.tailLines > 0 ? new LineTail(launch.tailLines) : null;
     const { stdio, stderrDone } = setUpStdio(spawned, launch.wantStdio, tail);
 
+    const exit = this.#watchExit(launch.procId, spawned, leaf, tail, stderrDone);
+    return { pid: spawned.pid, startedAt, stdio, exit };
+  }
+
+  // A method of its own so the exit closure holds only what it needs, not the
+  // normalized launch (a full copy of the environment) for the proc's whole life.
+  #watchExit(
+    procId: string,
+    spawned: { id: number; pid: number },
+    leaf: string | undefined,
+    tail: LineTail | null,
+    stderrDone: Promise<void>,
+  ): Promise<ProcExitResult> {
     let settle!: (result: ProcExitResult) => void;
     const exit = new Promise<ProcExitResult>((resolve) => (settle = resolve));
     const proc: LiveProc = { nativeId: spawned.id, pid: spawned.pid, leaf, escalation: undefined, escalationDeadline: Infinity, exit };
-    this.#procs.set(launch.procId, proc);
+    this.#procs.set(procId, proc);
     onExit(spawned.id, (nativeExit) => {
-      if (this.#procs.get(launch.procId) === proc) this.#procs.delete(launch.procId);
+      if (this.#procs.get(procId) === proc) this.#procs.delete(procId);
       clearTimeout(proc.escalation);
       const result = exitResultOf(nativeExit);
       const orphans = leaf === undefined ? undefined : this.#reapLeaf(leaf);
@@ -126,7 +139,7 @@ export class NativeProcLauncher implements ProcLauncher {
       const stderrEnded = tail === null ? Promise.resolve() : waitAtMost(stderrDone, 250);
       void Promise.all([stderrEnded, orphans?.removed]).then(() => settle(tail === null ? result : { ...result, stderrTail: tail.lines() }));
     });
-    return { pid: spawned.pid, startedAt, stdio, exit };
+    return exit;
   }
 
   async terminate(procId: string, timeoutMs: number): Promise<void> {
