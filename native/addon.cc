@@ -85,6 +85,32 @@ std::vector<char*> PointersOf(std::vector<std::string>& strings) {
   return out;
 }
 
+bool NameMatches(const char* entry, const std::string& name) {
+  return strncmp(entry, name.data(), name.size()) == 0 && entry[name.size()] == '=';
+}
+
+// The process's own environ (the main thread's process.env is that environ), minus
+// `remove` and every name `overlay` sets, then `overlay`. The environ strings are
+// used in place: nothing changes them during this synchronous call.
+std::vector<char*> MergeWithEnviron(std::vector<std::string>& overlay, const std::vector<std::string>& remove) {
+  std::vector<std::string> skip = remove;
+  for (const std::string& entry : overlay) skip.push_back(entry.substr(0, entry.find('=')));
+  std::vector<char*> out;
+  for (char** entry = environ; *entry != nullptr; entry++) {
+    bool skipped = false;
+    for (const std::string& name : skip) {
+      if (NameMatches(*entry, name)) {
+        skipped = true;
+        break;
+      }
+    }
+    if (!skipped) out.push_back(*entry);
+  }
+  for (std::string& entry : overlay) out.push_back(entry.data());
+  out.push_back(nullptr);
+  return out;
+}
+
 Napi::Value FailureObject(Napi::Env env, const char* stage, const char* syscall_name, int err) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("errno", Napi::Number::New(env, err));
@@ -106,7 +132,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   std::vector<std::string> envp = ReadStrings(opts.Get("env"));
   std::vector<char*> path_ptrs = PointersOf(paths);
   std::vector<char*> argv_ptrs = PointersOf(argv);
-  std::vector<char*> env_ptrs = PointersOf(envp);
+  std::vector<char*> env_ptrs = opts.Get("inheritEnviron").ToBoolean()
+                                    ? MergeWithEnviron(envp, ReadStrings(opts.Get("envRemove")))
+                                    : PointersOf(envp);
   Napi::Value cwd_value = opts.Get("cwd");
   std::string cwd = cwd_value.IsString() ? cwd_value.As<Napi::String>().Utf8Value() : "";
 

@@ -25,8 +25,12 @@ export interface NormalizedLaunch {
   program: string;
   args: string[];
   arg0: string;
-  /** The proc's whole environment: parent's, overlay, then the contract variables. */
-  env: Record<string, string>;
+  /** The proc's whole environment: parent's, overlay, then the contract variables (computed on first use). */
+  readonly env: Record<string, string>;
+  /** What the proc's environment changes from the parent's: `command.env`, then the contract variables. */
+  envOverlay: Record<string, string>;
+  /** Parent variables the proc must not inherit (per-proc contract variables not given). */
+  envRemove: string[];
   cwd?: string;
   wantStdio: boolean;
   tailLines: number;
@@ -61,16 +65,36 @@ export function normalizeLaunch(procIdValue: unknown, opts: unknown, parentEnv: 
   const tailLines = opts['tailLines'] === undefined ? 0 : checkInteger(opts['tailLines'], 'opts.tailLines', 0, MAX_TAIL_LINES);
   const procBind = opts['procBind'] === undefined ? undefined : normalizeProcBind(opts['procBind']);
 
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parentEnv)) {
-    if (value !== undefined && !(PER_PROC_VARS as readonly string[]).includes(key)) env[key] = value;
-  }
-  Object.assign(env, overlay);
-  env['HYPERACTOR_PROCESS_NAME'] = processName ?? `${procId} @ ${hostOf(parentEnv)}`;
-  if (bootstrapPayload !== undefined) env['HYPERACTOR_MESH_BOOTSTRAP_MODE'] = bootstrapPayload;
-  if (logChannel !== undefined) env['BOOTSTRAP_LOG_CHANNEL'] = logChannel;
+  const envOverlay: Record<string, string> = { ...overlay };
+  envOverlay['HYPERACTOR_PROCESS_NAME'] = processName ?? `${procId} @ ${hostOf(parentEnv)}`;
+  if (bootstrapPayload !== undefined) envOverlay['HYPERACTOR_MESH_BOOTSTRAP_MODE'] = bootstrapPayload;
+  if (logChannel !== undefined) envOverlay['BOOTSTRAP_LOG_CHANNEL'] = logChannel;
+  const envRemove: string[] = PER_PROC_VARS.filter((name) => !(name in envOverlay));
 
-  const normalized: NormalizedLaunch = { procId, program, args, arg0, env, wantStdio, tailLines };
+  // Reading all of process.env costs more than the whole clone+exec on the main
+  // thread, so the full environment is built only for those who ask for it (the
+  // systemd backend, launches from worker threads).
+  let fullEnv: Record<string, string> | undefined;
+  const normalized: NormalizedLaunch = {
+    procId,
+    program,
+    args,
+    arg0,
+    get env(): Record<string, string> {
+      if (fullEnv === undefined) {
+        fullEnv = {};
+        for (const [key, value] of Object.entries(parentEnv)) {
+          if (value !== undefined && !envRemove.includes(key)) fullEnv[key] = value;
+        }
+        Object.assign(fullEnv, envOverlay);
+      }
+      return fullEnv;
+    },
+    envOverlay,
+    envRemove,
+    wantStdio,
+    tailLines,
+  };
   if (cwd !== undefined) normalized.cwd = cwd;
   if (procBind !== undefined) normalized.procBind = procBind;
   return normalized;

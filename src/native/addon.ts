@@ -9,7 +9,11 @@ import { assertLinux } from '../common/platform.js';
 export interface SpawnPlan {
   paths: string[];
   argv: string[];
+  /** "KEY=VALUE" entries: the whole environment, or with inheritEnviron what overrides it. */
   env: string[];
+  /** Take the process's own environ, minus envRemove and the keys of `env`, then `env`. */
+  inheritEnviron: boolean;
+  envRemove: string[];
   cwd: string | null;
   captureStdio: boolean;
   killGroupOnExit: boolean;

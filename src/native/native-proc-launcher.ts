@@ -1,5 +1,6 @@
 // NativeProcLauncher: the launcher contract over the addon (clone + pidfd + pgid).
 import type { Readable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 
 import {
   ProcLauncherError,
@@ -212,9 +213,13 @@ export class NativeProcLauncher implements ProcLauncher {
     }
     if (bind?.memNodes !== undefined) checkMemNodes(bind.memNodes);
     return {
-      paths: programCandidates(launch.program, launch.env),
+      paths: programCandidates(launch.program, { PATH: launch.envOverlay['PATH'] ?? process.env['PATH'] }),
       argv: [launch.arg0, ...launch.args],
-      env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
+      // The main thread's process.env is the real environ, which native reads directly;
+      // a worker's process.env is a private copy, so it is sent whole.
+      ...(isMainThread
+        ? { env: entriesOf(launch.envOverlay), inheritEnviron: true, envRemove: launch.envRemove }
+        : { env: entriesOf(launch.env), inheritEnviron: false, envRemove: [] }),
       cwd: launch.cwd ?? null,
       captureStdio,
       killGroupOnExit: this.#killGroupOnExit,
@@ -228,6 +233,10 @@ export class NativeProcLauncher implements ProcLauncher {
 }
 
 const liveLaunchers = new Set<NativeProcLauncher>();
+
+function entriesOf(env: Readonly<Record<string, string>>): string[] {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}
 
 function setUpStdio(
   spawned: { stdoutFd: number; stderrFd: number },

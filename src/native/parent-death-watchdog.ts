@@ -26,6 +26,8 @@ export class ParentDeathWatchdog {
       paths: [program],
       argv: ['proclaunch-watchdog', cgroupRoot, ...(removeRoot ? ['--remove'] : [])],
       env: [],
+      inheritEnviron: false,
+      envRemove: [],
       cwd: '/',
       captureStdio: false,
       killGroupOnExit: false,
