@@ -30,13 +30,17 @@ constexpr int kMpolBind = 2;  // MPOL_BIND from <linux/mempolicy.h>
 
 // The child must not run the parent's signal handlers (it shares their memory) and
 // must start with default dispositions: ignored signals survive execve otherwise
-// (Node ignores SIGPIPE, which would leak into every child).
+// (Node ignores SIGPIPE, which would leak into every child). Only standard signals
+// 1..31 are reset, as DESIGN.md says: Node and libuv never ignore or catch real-time
+// ones, and a real-time signal could only reach us in the instant between unblocking
+// and execve from someone who already knows a pid nobody has been told yet. This
+// saves 33 syscalls per launch.
 void ResetSignalDispositions() {
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++) {
+  for (int sig = 1; sig < 32; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    sigaction(sig, &dfl, nullptr);  // EINVAL for libc-reserved signals: ignored
+    sigaction(sig, &dfl, nullptr);
   }
 }
 
