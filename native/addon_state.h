@@ -17,7 +17,7 @@ struct AddonState {
   napi_env env = nullptr;
   uv_loop_t* loop = nullptr;
   napi_async_context async_context = nullptr;
-  Napi::FunctionReference on_exit;    // (id, kind, status, coreDumped, userMs, systemMs, maxRssKb)
+  Napi::FunctionReference on_exit;    // (id, kind, status, coreDumped, userMs, systemMs, maxRssKb, groupLeft)
   Napi::FunctionReference on_notify;  // (socketId, pid, uid, text)
   std::unordered_map<uint32_t, Watch*> watches;
   std::unordered_map<uint32_t, NotifySocket*> sockets;

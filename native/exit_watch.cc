@@ -52,6 +52,9 @@ void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
   // Spurious wake-up, not exited yet (libuv made the pidfd non-blocking: EAGAIN).
   if (status == 0 && ((r == 0 && info.si_pid == 0) || (r < 0 && errno == EAGAIN))) return;
 
+  // Reaped: only surviving members of its group can pin the pgid now, so signal 0
+  // tells, at the cost of one syscall, whether anything of the group was left.
+  bool group_left = watch->kill_group_on_exit && r == 0 && kill(-watch->pid, 0) == 0;
   uint32_t id = watch->id;
   int kind = kExited;
   int code = 0;
@@ -77,7 +80,7 @@ void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
                  Napi::Number::New(env, code), Napi::Boolean::New(env, core),
                  Napi::Number::New(env, TimevalMs(usage.ru_utime)),
                  Napi::Number::New(env, TimevalMs(usage.ru_stime)),
-                 Napi::Number::New(env, usage.ru_maxrss)});
+                 Napi::Number::New(env, usage.ru_maxrss), Napi::Boolean::New(env, group_left)});
 }
 
 }  // namespace

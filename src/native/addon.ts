@@ -46,6 +46,8 @@ export interface NativeExit {
   userMs: number;
   systemMs: number;
   maxRssKb: number;
+  /** Members of the proc's process group outlived the leader (they were SIGKILLed). */
+  groupLeft: boolean;
 }
 
 interface RawAddon {
@@ -61,7 +63,7 @@ interface RawAddon {
   /** Blocks until the barrier is released or the timeout passes; closes the fd. */
   awaitBarrierSync(fd: number, timeoutMs: number): boolean;
   setCallbacks(
-    onExit: (id: number, kind: number, status: number, core: boolean, userMs: number, systemMs: number, maxRssKb: number) => void,
+    onExit: (id: number, kind: number, status: number, core: boolean, userMs: number, systemMs: number, maxRssKb: number, groupLeft: boolean) => void,
     onNotify: (socketId: number, pid: number, uid: number, text: string) => void,
   ): void;
 }
@@ -86,11 +88,11 @@ export function addon(): RawAddon {
       ? (require('bindings') as (opts: { bindings: string; module_root: string }) => RawAddon)({ bindings: 'proclaunch', module_root: packageRoot })
       : (require(resolve(override)) as RawAddon);
   raw.setCallbacks(
-    (id, kind, status, coreDumped, userMs, systemMs, maxRssKb) => {
+    (id, kind, status, coreDumped, userMs, systemMs, maxRssKb, groupLeft) => {
       const listener = exitListeners.get(id);
       if (listener === undefined) return;
       exitListeners.delete(id);
-      listener({ kind: kind as NativeExit['kind'], status, coreDumped, userMs, systemMs, maxRssKb });
+      listener({ kind: kind as NativeExit['kind'], status, coreDumped, userMs, systemMs, maxRssKb, groupLeft });
     },
     (socketId, pid, uid, text) => notifyListeners.get(socketId)?.(pid, uid, text),
   );

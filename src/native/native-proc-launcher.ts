@@ -18,6 +18,7 @@ import { checkBoolean, checkKnownKeys, checkProcId, checkString, checkTimeoutMs,
 import { addon, isFailure, onExit, type NativeExit, type NativeFailure, type SpawnPlan } from './addon.js';
 import { readableFromFd, teeIntoTail } from './captured-stdio.js';
 import { CgroupTree } from './cgroup-tree.js';
+import { countGroupMembers } from './group-members.js';
 import { checkMemNodes, cpusOfNodes } from './host-numa.js';
 import { ParentDeathWatchdog } from './parent-death-watchdog.js';
 import { programCandidates } from './program-paths.js';
@@ -135,6 +136,7 @@ export class NativeProcLauncher implements ProcLauncher {
       const result = exitResultOf(nativeExit);
       const orphans = leaf === undefined ? undefined : this.#reapLeaf(leaf);
       if (orphans !== undefined) result.orphansKilled = orphans.count;
+      else if (this.#killGroupOnExit) result.orphansKilled = nativeExit.groupLeft ? countGroupMembers(spawned.pid) : 0;
       // The group is dead, so stderr reaches EOF right away unless an escaped
       // descendant still holds it: wait briefly for the last lines, never forever.
       const stderrEnded = tail === null ? Promise.resolve() : waitAtMost(stderrDone, 250);

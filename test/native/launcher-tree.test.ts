@@ -45,8 +45,14 @@ describe('NativeProcLauncher process tree', () => {
 
   it('kills what is left of the group when the leader exits (default)', async () => {
     const { result, grandchild } = await launchWithGrandchild('leader-exits', 'spawn-grandchild', 'exit');
-    expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
+    // The background `sleep` was left in the group: killed, and counted.
+    expect(await result.exit).toMatchObject({ kind: 'exited', code: 0, orphansKilled: 1 });
     await waitFor(() => !isRunning(grandchild), `orphaned grandchild ${grandchild} to die`);
+  });
+
+  it('reports zero orphans for a proc that leaves nothing behind', async () => {
+    const result = await launcher.launch('no-orphans', { command: { program: '/bin/sh', args: ['-c', '/bin/true; exit 3'] } });
+    expect(await result.exit).toMatchObject({ kind: 'exited', code: 3, orphansKilled: 0 });
   });
 
   it('leaves the group alone on leader exit when killGroupOnExit is false', async () => {
