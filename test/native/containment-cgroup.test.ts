@@ -57,7 +57,8 @@ describe.skipIf('skip' in root)('NativeProcLauncher with a cgroup per proc', () 
       wantStdio: true,
     });
     if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
-    await firstLine(result.stdio.stdout);
+    // Both must have set their trap (each prints "ready") before SIGTERM is sent.
+    await linesFrom(result.stdio.stdout, 2);
     result.stdio.stdout.resume();
     const leaf = cgroupOf(result.pid!);
     await launcher.terminate('term-escaped', 200);
@@ -97,6 +98,22 @@ describe('cgroup option errors', () => {
     expect(() => new NativeProcLauncher({ cgroup: 42 as unknown as string })).toThrow(TypeError);
   });
 });
+
+function linesFrom(stream: NodeJS.ReadableStream, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      const lines = text.split('\n');
+      if (lines.length > count) {
+        stream.off('data', onData);
+        resolve(lines.slice(0, count));
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`stream ended after ${JSON.stringify(text)}`)));
+  });
+}
 
 function readStatSession(pid: number): number {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
