@@ -132,6 +132,7 @@ describe('proclaunch run', () => {
     expect(unknown.stderr).toContain('unknown command "fly"');
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    expect(top.stdout).toContain('  run  start COUNT copies');
+    expect(top.stdout).toMatch(/\n  run +start COUNT copies/);
+    expect(top.stdout).toMatch(/\n  bench +benchmark against child_process/);
   });
 });
