@@ -18,7 +18,12 @@ export async function statesOf(handle: ProcHandle): Promise<string[]> {
 
 /** One variable of a running process's environment (as it was at exec). */
 export function envOf(pid: number, name: string): string | undefined {
-  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  // A vfork parent resumes when the child's execve switches memory, a moment before the
+  // kernel records where the new environment lies: /proc/<pid>/environ can read empty
+  // right after launch. Re-read until it is filled in (bounded).
+  let text = '';
+  for (let attempt = 0; attempt < 10_000 && text === ''; attempt++) text = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  const entries = text.split('\0');
   const entry = entries.find((item) => item.startsWith(`${name}=`));
   return entry?.slice(name.length + 1);
 }
