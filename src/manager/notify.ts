@@ -77,7 +77,7 @@ export async function notify(fields: NotifyFields | string, options: NotifyOptio
     await awaitBarrier(barrier, target);
     return true;
   }
-  const plan = planSend(fields, options)!;
+  const plan = planSend(target);
   await new Promise<void>((resolve, reject) => {
     execFile(plan.file, plan.args, { env: plan.env, timeout: plan.timeoutMs + 1000 }, (error, _stdout, stderr) => {
       if (error === null) resolve();
@@ -96,7 +96,7 @@ export function notifySync(fields: NotifyFields | string, options: NotifyOptions
     if (!addon().awaitBarrierSync(barrier, target.timeoutMs)) throw barrierTimeout(target);
     return true;
   }
-  const plan = planSend(fields, options)!;
+  const plan = planSend(target);
   try {
     execFileSync(plan.file, plan.args, { env: plan.env, timeout: plan.timeoutMs + 1000, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
@@ -181,12 +181,8 @@ interface SendPlan {
   via: string;
 }
 
-function planSend(fields: NotifyFields | string, options: NotifyOptions): SendPlan | null {
-  const message = typeof fields === 'string' ? fields : formatNotifyMessage(fields);
-  const socket = options.socket ?? process.env['NOTIFY_SOCKET'];
-  if (socket === undefined || socket === '') return null;
-  if (!socket.startsWith('/') && !socket.startsWith('@')) throw new RangeError(`NOTIFY_SOCKET must be a path or an @abstract name, got ${JSON.stringify(socket)}`);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+/** The helper-process fallback, for where the addon cannot be loaded. */
+function planSend({ socket, message, timeoutMs }: NotifyTarget): SendPlan {
   const env = { ...process.env, NOTIFY_SOCKET: socket };
   const systemdNotify = findProgram('systemd-notify');
   if (systemdNotify !== null) {

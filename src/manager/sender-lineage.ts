@@ -1,7 +1,7 @@
 // Who sent an sd_notify datagram, relative to a proc. Read from /proc while the sender
 // is still alive (at receipt: systemd-notify and our helper wait in a barrier), and kept
 // as a snapshot so a message that arrives before the proc's pid is known can be judged later.
-import { readFileSync } from 'node:fs';
+import { readProcStat } from '../common/proc-stat.js';
 
 export interface SenderLineage {
   pid: number;
@@ -13,34 +13,16 @@ export interface SenderLineage {
 
 const MAX_DEPTH = 64;
 
-interface StatFields {
-  ppid: number;
-  session: number;
-}
-
-function readStatFields(pid: number): StatFields | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // comm may hold spaces and parentheses: the fields start after the last ')'.
-  // A zombie still holds its pid, session and parent, so it is judged like a live sender.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(fields[1]), session: Number(fields[3]) };
-}
-
 /** The sender's session and parent chain, or null when it is gone (so it cannot be verified). */
 export function readSenderLineage(pid: number): SenderLineage | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  const self = readStatFields(pid);
+  const self = readProcStat(pid);
   if (self === null) return null;
   const ancestors = [pid];
   let parent = self.ppid;
   while (parent > 1 && ancestors.length < MAX_DEPTH) {
     ancestors.push(parent);
-    const stat = readStatFields(parent);
+    const stat = readProcStat(parent);
     if (stat === null) break;
     parent = stat.ppid;
   }
