@@ -2,7 +2,9 @@
 // TypeScript validates every option and hands over one flat, already-checked object.
 #include <errno.h>
 #include <napi.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +262,51 @@ Napi::Value AwaitBarrierSync(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), r > 0);
 }
 
+// makePipe() -> [readFd, writeFd] (both O_CLOEXEC) | { errno, stage, syscall }
+Napi::Value MakePipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return FailureObject(env, "pipe", "pipe2", errno);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fds[0]));
+  result.Set(1u, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
+// sendWithFds(socketFd, buffer, fds[]) -> bytes sent | { errno, stage, syscall }
+// For D-Bus messages that carry file descriptors (SCM_RIGHTS ride with the first byte).
+Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int socket_fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
+  Napi::Array list = info[2].As<Napi::Array>();
+  constexpr uint32_t kMaxFds = 16;
+  uint32_t count = list.Length();
+  if (count > kMaxFds) return FailureObject(env, "send", "sendmsg", E2BIG);
+  int fds[kMaxFds];
+  for (uint32_t i = 0; i < count; i++) fds[i] = list.Get(i).As<Napi::Number>().Int32Value();
+  iovec iov{data.Data(), data.Length()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (count > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * count);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * count);
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(socket_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return FailureObject(env, "send", "sendmsg", errno);
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
 Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
   AddonState* state = GetState(info.Env());
   auto it = state->sockets.find(info[0].As<Napi::Number>().Uint32Value());
@@ -292,6 +339,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openNotifySocket", Napi::Function::New(env, OpenNotify, "openNotifySocket"));
   exports.Set("closeNotifySocket", Napi::Function::New(env, CloseNotify, "closeNotifySocket"));
   exports.Set("sendNotify", Napi::Function::New(env, SendNotify, "sendNotify"));
+  exports.Set("makePipe", Napi::Function::New(env, MakePipe, "makePipe"));
+  exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
   exports.Set("awaitBarrierSync", Napi::Function::New(env, AwaitBarrierSync, "awaitBarrierSync"));
   exports.Set("setCallbacks", Napi::Function::New(env, SetCallbacks, "setCallbacks"));
   return exports;

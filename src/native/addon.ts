@@ -60,6 +60,10 @@ interface RawAddon {
   closeNotifySocket(id: number): void;
   /** Sends an sd_notify message plus a barrier; returns the barrier pipe's read end. */
   sendNotify(address: string, message: string): number | NativeFailure;
+  /** A pipe, both ends O_CLOEXEC: [readFd, writeFd]. */
+  makePipe(): [number, number] | NativeFailure;
+  /** sendmsg with SCM_RIGHTS on a stream socket; bytes sent. */
+  sendWithFds(socketFd: number, data: Buffer, fds: number[]): number | NativeFailure;
   /** Blocks until the barrier is released or the timeout passes; closes the fd. */
   awaitBarrierSync(fd: number, timeoutMs: number): boolean;
   setCallbacks(

@@ -3,6 +3,7 @@
 import type { ProcExitResult } from '../contract.js';
 import { LineTail } from '../common/line-tail.js';
 import type { SocketCapture } from './stdio-sockets.js';
+import type { PipeCapture } from './stdio-pipes.js';
 import type { UnitWatch } from './unit-watch.js';
 
 export interface LiveUnit {
@@ -18,7 +19,7 @@ export interface LiveUnit {
   exit: Promise<ProcExitResult>;
   settle: (result: ProcExitResult) => void;
   settled: boolean;
-  captures: SocketCapture[];
+  captures: Array<SocketCapture | PipeCapture>;
   tail: LineTail | null;
   stderrEnded: Promise<void>;
   escalation: NodeJS.Timeout | undefined;

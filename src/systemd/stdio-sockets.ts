@@ -1,6 +1,6 @@
-// Captured stdio for units. No pure-JS D-Bus client can attach file descriptors to a
-// message (SCM_RIGHTS), so StandardOutputFileDescriptor is out of reach without another
-// native module. Instead each captured stream is a listening AF_UNIX socket given to the
+// Captured stdio for units, where the bus cannot carry file descriptors (otherwise
+// stdio-pipes.ts passes real pipes in the start message). Each captured stream is a
+// listening AF_UNIX socket given to the
 // unit as `StandardOutputFile=<path>`: systemd connects to a socket path it is given
 // (systemd.exec(5), "file:path"), in the forked child before exec, and the accepted
 // connection is the stream. It ends when the last process holding it exits.
@@ -12,6 +12,7 @@ import { PassThrough } from 'node:stream';
 
 import type { StdioHandling } from '../contract.js';
 import type { LineTail } from '../common/line-tail.js';
+import { PipeCapture } from './stdio-pipes.js';
 
 /** sockaddr_un.sun_path holds 108 bytes with the NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -150,10 +151,13 @@ export async function openUnitStdio(
   dir: SocketDir,
   wantStdio: boolean,
   tail: LineTail | null,
-): Promise<{ stdio: StdioHandling; stdout: SocketCapture | null; stderr: SocketCapture | null }> {
+  usePipes: boolean,
+): Promise<{ stdio: StdioHandling; stdout: SocketCapture | PipeCapture | null; stderr: SocketCapture | PipeCapture | null }> {
   if (!wantStdio && tail === null) return { stdio: { kind: 'managed-by-launcher' }, stdout: null, stderr: null };
-  const stdout = wantStdio ? await dir.open('out') : null;
-  const stderr = await dir.open('err').catch((err: unknown) => {
+  // Real pipes when the bus carries fds; listening sockets given by path otherwise.
+  const open = async (kind: 'out' | 'err'): Promise<SocketCapture | PipeCapture> => (usePipes ? new PipeCapture() : dir.open(kind));
+  const stdout = wantStdio ? await open('out') : null;
+  const stderr = await open('err').catch((err: unknown) => {
     stdout?.destroy();
     throw err;
   });

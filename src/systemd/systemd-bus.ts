@@ -4,6 +4,7 @@
 import { DBusError, Message, MessageType, Variant, sessionBus, type MessageBus } from '@jellybrick/dbus-next';
 
 import { ProcLauncherError } from '../contract.js';
+import { enableFdPassing } from './fd-passing.js';
 
 const SYSTEMD = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
@@ -55,6 +56,7 @@ export class SystemdBus {
   /** Connects, says Hello, adds the match rules and subscribes to the manager's signals. */
   static async connect(address: string, label: string, timeoutMs: number, listener: BusListener): Promise<SystemdBus> {
     const raw = sessionBus({ busAddress: address });
+    enableFdPassing(raw);
     const bus = new SystemdBus(raw, address, label, listener);
     try {
       await bus.#handshake(timeoutMs);
@@ -76,6 +78,11 @@ export class SystemdBus {
 
   get lost(): boolean {
     return this.#lostReason !== null;
+  }
+
+  /** The bus agreed to carry file descriptors (NEGOTIATE_UNIX_FD) and we can send them. */
+  get canPassFds(): boolean {
+    return (this.#transport().stream as { supportsUnixFd?: boolean } | undefined)?.supportsUnixFd === true;
   }
 
   async #handshake(timeoutMs: number): Promise<void> {

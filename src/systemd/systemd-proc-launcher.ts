@@ -10,7 +10,8 @@ import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-laun
 import { checkProcId, checkTimeoutMs } from '../common/validate.js';
 import { resolveOptions, type ResolvedOptions, type SystemdProcLauncherOptions } from './launcher-options.js';
 import { newLiveUnit, type LiveUnit } from './live-unit.js';
-import { SocketDir, openUnitStdio } from './stdio-sockets.js';
+import { SocketCapture, SocketDir, openUnitStdio } from './stdio-sockets.js';
+import { PipeCapture } from './stdio-pipes.js';
 import { SystemdBus, describe, isGoneError, isUnitExistsError, type BusListener } from './systemd-bus.js';
 import { exitResultOf, serviceStateOf, startFailureOf, type ServiceState } from './unit-exit.js';
 import { unitNameOf, unitObjectPath } from './unit-name.js';
@@ -161,15 +162,17 @@ export class SystemdProcLauncher implements ProcLauncher {
 
   async #start(unit: LiveUnit, launch: NormalizedLaunch, program: string, cwd: string, env: string[]): Promise<LaunchResult> {
     const bus = await this.#connect();
-    const { stdio, stdout, stderr } = await openUnitStdio(this.#sockets, launch.wantStdio, unit.tail);
+    const { stdio, stdout, stderr } = await openUnitStdio(this.#sockets, launch.wantStdio, unit.tail, bus.canPassFds);
     unit.captures = [stdout, stderr].filter((capture) => capture !== null);
     if (stderr !== null) unit.stderrEnded = stderr.ended;
     const properties = unitProperties(launch, program, cwd, env, {
       description: `proclaunch: ${launch.procId}`,
       slice: this.#options.slice,
       stopTimeoutMs: this.#options.stopTimeoutMs,
-      stdoutSocket: stdout?.path ?? null,
-      stderrSocket: stderr?.path ?? null,
+      stdoutSocket: stdout instanceof SocketCapture ? stdout.path : null,
+      stderrSocket: stderr instanceof SocketCapture ? stderr.path : null,
+      stdoutFd: stdout instanceof PipeCapture ? stdout.unitFd : null,
+      stderrFd: stderr instanceof PipeCapture ? stderr.unitFd : null,
     });
     const startedAt = new Date();
     const jobResult = new Promise<string>((resolve, reject) => {
@@ -183,6 +186,9 @@ export class SystemdProcLauncher implements ProcLauncher {
     // It may be rejected (bus lost, unit unloaded) before it is awaited below.
     jobResult.catch(() => {});
     const job = await this.#startUnit(bus, unit, properties);
+    // systemd has its own copies of the pipes' write ends now: ours would keep the
+    // streams from ever ending.
+    for (const capture of unit.captures) if (capture instanceof PipeCapture) capture.releaseUnitEnd();
     unit.watch.setStartJob(job);
     const result = await jobResult;
     unit.abortStart = null;

@@ -20,6 +20,9 @@ export interface UnitSettings {
   stopTimeoutMs: number;
   stdoutSocket: string | null;
   stderrSocket: string | null;
+  /** Write ends of pipes, passed in the message itself (when the bus carries fds). */
+  stdoutFd: number | null;
+  stderrFd: number | null;
 }
 
 export type UnitProperty = [string, Variant];
@@ -85,6 +88,8 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
   if (settings.slice !== null) props.push(['Slice', new Variant('s', settings.slice)]);
   if (settings.stdoutSocket !== null) props.push(['StandardOutputFile', new Variant('s', settings.stdoutSocket)]);
   if (settings.stderrSocket !== null) props.push(['StandardErrorFile', new Variant('s', settings.stderrSocket)]);
+  if (settings.stdoutFd !== null) props.push(['StandardOutputFileDescriptor', new Variant('h', settings.stdoutFd)]);
+  if (settings.stderrFd !== null) props.push(['StandardErrorFileDescriptor', new Variant('h', settings.stderrFd)]);
   props.push(...bindProperties(launch));
   return props;
 }

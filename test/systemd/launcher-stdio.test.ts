@@ -32,6 +32,25 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
     await expectNoUnitsLeft('proclaunch-test-stdio-*');
   });
 
+  it('passes real pipes to the unit (StandardOutputFileDescriptor) when the bus carries fds', async () => {
+    const launcher = new SystemdProcLauncher({ unitPrefix: 'proclaunch-test-stdio-fd-' });
+    try {
+      const result = await launcher.launch('fd', {
+        command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/1 /proc/self/fd/2; exec sleep 1000'] },
+        wantStdio: true,
+      });
+      if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
+      const lines = (await firstLines(result.stdio.stdout, 2)).map((line) => line.replace(/\d+/, 'N'));
+      // Pipes, not sockets: the write ends came with the StartTransientUnit message itself.
+      expect(lines).toEqual(['pipe:[N]', 'pipe:[N]']);
+      await launcher.kill('fd');
+      expect(await result.exit).toMatchObject({ kind: 'signaled', signal: 9 });
+    } finally {
+      await launcher.dispose();
+    }
+    await expectNoUnitsLeft('proclaunch-test-stdio-fd-*');
+  });
+
   it('gives the unit stdin on /dev/null and delivers a megabyte intact', async () => {
     const launcher = new SystemdProcLauncher({ unitPrefix: 'proclaunch-test-stdio-big-' });
     try {
@@ -75,3 +94,19 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
     await expectNoUnitsLeft('proclaunch-test-stdio-tail-*');
   });
 });
+
+function firstLines(stream: NodeJS.ReadableStream, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      const lines = text.split('\n');
+      if (lines.length > count) {
+        stream.off('data', onData);
+        resolve(lines.slice(0, count));
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`stream ended after ${JSON.stringify(text)}`)));
+  });
+}
