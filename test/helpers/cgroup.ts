@@ -1,4 +1,4 @@
-import { rmdirSync, readdirSync } from 'node:fs';
+import { accessSync, constants, rmdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { findCgroup2Mount } from '../../src/native/cgroup-tree.js';
@@ -12,6 +12,14 @@ export function testCgroupRoot(name: string): { path: string } | { skip: string 
   if (mount === undefined) {
     const why = 'cgroup v2 is not mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified';
     if (process.env['CI'] === 'true') throw new Error(`CI requires cgroup v2: ${why}`);
+    console.warn(`skipping cgroup tests: ${why}`);
+    return { skip: why };
+  }
+  try {
+    accessSync(mount, constants.W_OK);
+  } catch {
+    const why = `${mount} is not writable by this user (creating cgroups needs root or a delegated subtree)`;
+    if (process.env['CI'] === 'true') throw new Error(`CI requires a writable cgroup v2 hierarchy: ${why}`);
     console.warn(`skipping cgroup tests: ${why}`);
     return { skip: why };
   }
