@@ -118,7 +118,8 @@ export class NativeProcLauncher implements ProcLauncher {
   }
 
   // A method of its own so the exit closure holds only what it needs, not the
-  // normalized launch (a full copy of the environment) for the proc's whole life.
+  // normalized launch (argv, the environment overlay, from a worker a whole copy of
+  // the environment) for the proc's whole life.
   #watchExit(
     procId: string,
     spawned: { id: number; pid: number },
