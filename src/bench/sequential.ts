@@ -1,5 +1,5 @@
 // Launch -> exit, one at a time: the per-round figures behind scenarios 1, 2, 3 and 5.
-import type { CLimit } from './c-limit.js';
+import type { CLimit, CLimitResult } from './c-limit.js';
 import type { OneShot } from './one-shot.js';
 import type { ContenderName } from './report.js';
 import { median, percentile } from './stats.js';
@@ -30,15 +30,19 @@ export function cLimitContender(limit: CLimit, name: ContenderName, setup: boole
   return {
     name,
     async measure(count) {
-      const result = await limit.run({ count, setup, program: TRUE_PROGRAM });
-      return {
-        throughput: result.launchesPerSec,
-        callP50: result.spawnCallUs.p50 / 1000,
-        callP99: result.spawnCallUs.p99 / 1000,
-        latencyP50: result.latencyUs.p50 / 1000,
-        latencyP99: result.latencyUs.p99 / 1000,
-      };
+      return figuresOfCLimit(await limit.run({ count, setup, program: TRUE_PROGRAM }));
     },
+  };
+}
+
+/** The C limit's report (microseconds) as round figures (milliseconds). */
+export function figuresOfCLimit(result: CLimitResult): RoundFigures {
+  return {
+    throughput: result.launchesPerSec,
+    callP50: result.spawnCallUs.p50 / 1000,
+    callP99: result.spawnCallUs.p99 / 1000,
+    latencyP50: result.latencyUs.p50 / 1000,
+    latencyP99: result.latencyUs.p99 / 1000,
   };
 }
 

@@ -8,7 +8,7 @@ import { idleCapacity } from '../limits.js';
 import type { OneShot } from '../one-shot.js';
 import type { ContenderName } from '../report.js';
 import { metric, skippedOutcome, type BenchContext, type Scenario } from '../scenario.js';
-import { medianFigures, runSequential, TRUE_PROGRAM, type RoundFigures } from '../sequential.js';
+import { figuresOfCLimit, medianFigures, runSequential, TRUE_PROGRAM, type RoundFigures } from '../sequential.js';
 
 const SIZES = {
   full: { idle: 5000, rounds: 3, perRound: 300, warmup: 20 },
@@ -118,13 +118,7 @@ async function measureC(limit: CLimit, unshare: boolean, idleCount: number, size
     context.progress.label(`idle-scaling: ${name}, ${phase}`);
     const result = await limit.run({ count, unshare, idle, program: TRUE_PROGRAM });
     context.progress.advance(1, `idle-scaling: ${name}, ${phase}`);
-    return {
-      throughput: result.launchesPerSec,
-      callP50: result.spawnCallUs.p50 / 1000,
-      callP99: result.spawnCallUs.p99 / 1000,
-      latencyP50: result.latencyUs.p50 / 1000,
-      latencyP99: result.latencyUs.p99 / 1000,
-    };
+    return figuresOfCLimit(result);
   };
   const before = await run(0, 'no idle procs');
   const loaded = await run(idleCount, `${idleCount} idle procs`);

@@ -1,9 +1,7 @@
 // Scenario 2: the synchronous time of the launch call, i.e. how long one launch keeps
 // the event loop from doing anything else. Same rounds as scenario 1.
-import type { ContenderName } from '../report.js';
 import { metric, type Scenario } from '../scenario.js';
-import type { RoundFigures } from '../sequential.js';
-import { SEQUENTIAL_CONTENDER_COUNT, SEQUENTIAL_SIZES, sequentialRun } from './sequential-run.js';
+import { pickFigure, SEQUENTIAL_CONTENDER_COUNT, SEQUENTIAL_SIZES, sequentialRun } from './sequential-run.js';
 
 export const launchCallScenario: Scenario = {
   name: 'launch-call',
@@ -15,16 +13,14 @@ export const launchCallScenario: Scenario = {
     const alreadyRun = context.memo.has('sequential');
     const run = await sequentialRun(context);
     if (alreadyRun) context.progress.advance(this.units(context.quick), 'launch-call: reusing the sequential rounds');
-    const pick = (key: keyof RoundFigures): Partial<Record<ContenderName, number>> =>
-      Object.fromEntries([...run.figures].map(([name, figures]) => [name, figures[key]]));
     return {
       status: 'ok',
       baseline: 'child_process',
       contenders: run.contenders,
       skipped: run.skipped,
       metrics: [
-        metric({ name: 'callP50', label: 'launch call p50', unit: 'ms', better: 'lower' }, pick('callP50'), 'child_process'),
-        metric({ name: 'callP99', label: 'launch call p99', unit: 'ms', better: 'lower' }, pick('callP99'), 'child_process'),
+        metric({ name: 'callP50', label: 'launch call p50', unit: 'ms', better: 'lower' }, pickFigure(run, 'callP50'), 'child_process'),
+        metric({ name: 'callP99', label: 'launch call p99', unit: 'ms', better: 'lower' }, pickFigure(run, 'callP99'), 'child_process'),
       ],
       notes: [
         ...run.notes,

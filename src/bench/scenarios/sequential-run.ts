@@ -62,3 +62,8 @@ async function measureSequential(context: BenchContext): Promise<SequentialRun> 
     ],
   };
 }
+
+/** One figure of every contender, for a metric row. */
+export function pickFigure(run: SequentialRun, key: keyof RoundFigures): Partial<Record<ContenderName, number>> {
+  return Object.fromEntries([...run.figures].map(([name, figures]) => [name, figures[key]]));
+}

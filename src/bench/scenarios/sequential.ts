@@ -1,8 +1,6 @@
 // Scenario 1: launch -> exit of /bin/true, one at a time: throughput and latency.
-import type { ContenderName } from '../report.js';
 import { metric, type Scenario } from '../scenario.js';
-import type { RoundFigures } from '../sequential.js';
-import { SEQUENTIAL_CONTENDER_COUNT, SEQUENTIAL_SIZES, sequentialRun } from './sequential-run.js';
+import { pickFigure, SEQUENTIAL_CONTENDER_COUNT, SEQUENTIAL_SIZES, sequentialRun } from './sequential-run.js';
 
 export const sequentialScenario: Scenario = {
   name: 'sequential',
@@ -11,17 +9,15 @@ export const sequentialScenario: Scenario = {
   units: (quick) => SEQUENTIAL_CONTENDER_COUNT * (quick ? SEQUENTIAL_SIZES.quick : SEQUENTIAL_SIZES.full).rounds,
   async run(context) {
     const run = await sequentialRun(context);
-    const pick = (key: keyof RoundFigures): Partial<Record<ContenderName, number>> =>
-      Object.fromEntries([...run.figures].map(([name, figures]) => [name, figures[key]]));
     return {
       status: 'ok',
       baseline: 'child_process',
       contenders: run.contenders,
       skipped: run.skipped,
       metrics: [
-        metric({ name: 'throughput', label: 'launch+exit/s', unit: '/s', better: 'higher' }, pick('throughput'), 'child_process'),
-        metric({ name: 'latencyP50', label: 'latency p50', unit: 'ms', better: 'lower' }, pick('latencyP50'), 'child_process'),
-        metric({ name: 'latencyP99', label: 'latency p99', unit: 'ms', better: 'lower' }, pick('latencyP99'), 'child_process'),
+        metric({ name: 'throughput', label: 'launch+exit/s', unit: '/s', better: 'higher' }, pickFigure(run, 'throughput'), 'child_process'),
+        metric({ name: 'latencyP50', label: 'latency p50', unit: 'ms', better: 'lower' }, pickFigure(run, 'latencyP50'), 'child_process'),
+        metric({ name: 'latencyP99', label: 'latency p99', unit: 'ms', better: 'lower' }, pickFigure(run, 'latencyP99'), 'child_process'),
       ],
       notes: [...run.notes, 'latency: from the launch call to the exit observed by the caller'],
     };
