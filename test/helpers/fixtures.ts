@@ -26,19 +26,24 @@ export async function readAll(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The first line a stream produces. */
-export function firstLine(stream: Readable): Promise<string> {
+/** The first `count` whole lines a stream produces. */
+export function firstLines(stream: NodeJS.ReadableStream, count: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     let text = '';
     const onData = (chunk: Buffer): void => {
       text += chunk.toString('utf8');
-      const newline = text.indexOf('\n');
-      if (newline >= 0) {
+      const lines = text.split('\n');
+      if (lines.length > count) {
         stream.off('data', onData);
-        resolve(text.slice(0, newline));
+        resolve(lines.slice(0, count));
       }
     };
     stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`stream ended before a whole line: ${JSON.stringify(text)}`)));
+    stream.once('end', () => reject(new Error(`stream ended before ${count} whole line(s): ${JSON.stringify(text)}`)));
   });
+}
+
+/** The first line a stream produces. */
+export async function firstLine(stream: Readable): Promise<string> {
+  return (await firstLines(stream, 1))[0]!;
 }

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
 import { removeCgroupTree, testCgroupRoot } from '../helpers/cgroup.js';
-import { firstLine, fixture } from '../helpers/fixtures.js';
+import { firstLine, firstLines, fixture } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/proc-table.js';
 
 const root = testCgroupRoot('containment');
@@ -58,7 +58,7 @@ describe.skipIf('skip' in root)('NativeProcLauncher with a cgroup per proc', () 
     });
     if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
     // Both must have set their trap (each prints "ready") before SIGTERM is sent.
-    await linesFrom(result.stdio.stdout, 2);
+    await firstLines(result.stdio.stdout, 2);
     result.stdio.stdout.resume();
     const leaf = cgroupOf(result.pid!);
     await launcher.terminate('term-escaped', 200);
@@ -98,22 +98,6 @@ describe('cgroup option errors', () => {
     expect(() => new NativeProcLauncher({ cgroup: 42 as unknown as string })).toThrow(TypeError);
   });
 });
-
-function linesFrom(stream: NodeJS.ReadableStream, count: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('utf8');
-      const lines = text.split('\n');
-      if (lines.length > count) {
-        stream.off('data', onData);
-        resolve(lines.slice(0, count));
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`stream ended after ${JSON.stringify(text)}`)));
-  });
-}
 
 function readStatSession(pid: number): number {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { SystemdProcLauncher } from '../../src/index.js';
-import { readAll } from '../helpers/fixtures.js';
+import { firstLines, readAll } from '../helpers/fixtures.js';
 import { openFds, waitFor } from '../helpers/proc-table.js';
 import { expectNoUnitsLeft, skipNote, systemd } from './harness.js';
 
@@ -94,19 +94,3 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
     await expectNoUnitsLeft('proclaunch-test-stdio-tail-*');
   });
 });
-
-function firstLines(stream: NodeJS.ReadableStream, count: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('utf8');
-      const lines = text.split('\n');
-      if (lines.length > count) {
-        stream.off('data', onData);
-        resolve(lines.slice(0, count));
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`stream ended after ${JSON.stringify(text)}`)));
-  });
-}
