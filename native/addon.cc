@@ -208,11 +208,6 @@ Napi::Value Signal(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, SignalWatched(it->second, sig, to_group) == 0);
 }
 
-// killAllSync() -> number of procs killed and reaped (for process 'exit').
-Napi::Value KillAllSync(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), KillAndReapAll(GetState(info.Env())));
-}
-
 // setWatchRef(id, ref): whether a live proc keeps the event loop alive.
 Napi::Value SetWatchRef(const Napi::CallbackInfo& info) {
   AddonState* state = GetState(info.Env());
@@ -222,10 +217,6 @@ Napi::Value SetWatchRef(const Napi::CallbackInfo& info) {
     if (info[1].ToBoolean()) uv_ref(handle); else uv_unref(handle);
   }
   return info.Env().Undefined();
-}
-
-Napi::Value LiveCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), GetState(info.Env())->watches.size());
 }
 
 // openNotifySocket(address) -> id | { errno, stage, syscall }
@@ -333,9 +324,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
-  exports.Set("killAllSync", Napi::Function::New(env, KillAllSync, "killAllSync"));
   exports.Set("setWatchRef", Napi::Function::New(env, SetWatchRef, "setWatchRef"));
-  exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
   exports.Set("openNotifySocket", Napi::Function::New(env, OpenNotify, "openNotifySocket"));
   exports.Set("closeNotifySocket", Napi::Function::New(env, CloseNotify, "closeNotifySocket"));
   exports.Set("sendNotify", Napi::Function::New(env, SendNotify, "sendNotify"));

@@ -24,7 +24,7 @@ uint32_t StartWatch(AddonState* state, pid_t pid, int pidfd, bool kill_group_on_
 
 // SIGKILLs every watched proc marked kill_on_teardown and its group, reaps it, and
 // closes every watch handle, without calling into JS. Used on environment teardown
-// and process exit. Returns how many procs it killed.
+// (worker exit, process exit). Returns how many procs it killed.
 int KillAndReapAll(AddonState* state);
 
 }  // namespace proclaunch

@@ -53,9 +53,7 @@ export interface NativeExit {
 interface RawAddon {
   spawn(plan: SpawnPlan): SpawnSuccess | NativeFailure;
   signal(id: number, signal: number, toGroup: boolean): boolean;
-  killAllSync(): number;
   setWatchRef(id: number, ref: boolean): void;
-  liveCount(): number;
   openNotifySocket(address: string): number | NativeFailure;
   closeNotifySocket(id: number): void;
   /** Sends an sd_notify message plus a barrier; returns the barrier pipe's read end. */
