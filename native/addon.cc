@@ -15,8 +15,9 @@
 #include <vector>
 
 #include "addon_state.h"
+#include "js_values.h"
+#include "notify_exports.h"
 #include "exit_watch.h"
-#include "notify_send.h"
 #include "notify_socket.h"
 #include "signal.h"
 #include "spawn.h"
@@ -51,7 +52,6 @@ void ReleaseState(AddonState* state) {
 
 namespace {
 
-AddonState* GetState(const Napi::Env& env) { return env.GetInstanceData<AddonState>(); }
 
 // Environment teardown (worker exit, process exit): kill and reap what still runs and
 // close every handle; Node keeps the loop alive until the last close callback.
@@ -111,14 +111,6 @@ std::vector<char*> MergeWithEnviron(std::vector<std::string>& overlay, const std
   for (std::string& entry : overlay) out.push_back(entry.data());
   out.push_back(nullptr);
   return out;
-}
-
-Napi::Value FailureObject(Napi::Env env, const char* stage, const char* syscall_name, int err) {
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("errno", Napi::Number::New(env, err));
-  result.Set("stage", Napi::String::New(env, stage));
-  result.Set("syscall", Napi::String::New(env, syscall_name));
-  return result;
 }
 
 // spawn({ paths, argv, env, cwd, captureStdio, killGroupOnExit, parentDeathSignal,
@@ -219,40 +211,6 @@ Napi::Value SetWatchRef(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// openNotifySocket(address) -> id | { errno, stage, syscall }
-Napi::Value OpenNotify(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string address = info[0].As<Napi::String>().Utf8Value();
-  uint32_t id = OpenNotifySocket(GetState(env), address.c_str());
-  if (id == 0) return FailureObject(env, "notify-socket", "bind", errno);
-  return Napi::Number::New(env, id);
-}
-
-// sendNotify(address, message) -> barrier read fd | { errno, stage, syscall }
-Napi::Value SendNotify(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string address = info[0].As<Napi::String>().Utf8Value();
-  std::string message = info[1].As<Napi::String>().Utf8Value();
-  const char* stage = "send";
-  int fd = SendNotifyWithBarrier(address.c_str(), message.data(), message.size(), &stage);
-  if (fd < 0) return FailureObject(env, stage, stage, errno);
-  return Napi::Number::New(env, fd);
-}
-
-// awaitBarrierSync(fd, timeoutMs) -> true if the receiver released the barrier in
-// time; closes fd either way. For notifySync, which may block by contract.
-Napi::Value AwaitBarrierSync(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int timeout_ms = info[1].As<Napi::Number>().Int32Value();
-  pollfd pfd{fd, POLLIN, 0};
-  int r;
-  do {
-    r = poll(&pfd, 1, timeout_ms);
-  } while (r < 0 && errno == EINTR);
-  close(fd);
-  return Napi::Boolean::New(info.Env(), r > 0);
-}
-
 // makePipe() -> [readFd, writeFd] (both O_CLOEXEC) | { errno, stage, syscall }
 Napi::Value MakePipe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -298,13 +256,6 @@ Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
-Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
-  AddonState* state = GetState(info.Env());
-  auto it = state->sockets.find(info[0].As<Napi::Number>().Uint32Value());
-  if (it != state->sockets.end()) CloseNotifySocket(it->second);
-  return info.Env().Undefined();
-}
-
 Napi::Value SetCallbacks(const Napi::CallbackInfo& info) {
   AddonState* state = GetState(info.Env());
   state->on_exit = Napi::Persistent(info[0].As<Napi::Function>());
@@ -325,13 +276,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
   exports.Set("setWatchRef", Napi::Function::New(env, SetWatchRef, "setWatchRef"));
-  exports.Set("openNotifySocket", Napi::Function::New(env, OpenNotify, "openNotifySocket"));
-  exports.Set("closeNotifySocket", Napi::Function::New(env, CloseNotify, "closeNotifySocket"));
-  exports.Set("sendNotify", Napi::Function::New(env, SendNotify, "sendNotify"));
   exports.Set("makePipe", Napi::Function::New(env, MakePipe, "makePipe"));
   exports.Set("sendWithFds", Napi::Function::New(env, SendWithFds, "sendWithFds"));
-  exports.Set("awaitBarrierSync", Napi::Function::New(env, AwaitBarrierSync, "awaitBarrierSync"));
   exports.Set("setCallbacks", Napi::Function::New(env, SetCallbacks, "setCallbacks"));
+  RegisterNotifyExports(env, exports);
   return exports;
 }
 
