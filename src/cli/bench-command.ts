@@ -8,6 +8,7 @@ import { CleanupRegistry, installEmergencyCleanup } from '../bench/cleanup.js';
 import { formatReport } from '../bench/format-table.js';
 import { createProgress } from '../bench/progress.js';
 import { resolveScenarioNames, runBench, SCENARIOS } from '../bench/run-bench.js';
+import { titleOf } from '../bench/scenario.js';
 import { reportProblems } from '../bench/validate-report.js';
 
 export interface BenchCommandIo {
@@ -24,7 +25,7 @@ to child_process (to systemd-run for the systemd scenario).
   --quick          small sizes, for a smoke check (every scenario still runs)
   --json           print the report as JSON on stdout
   --scenario NAME  run only this scenario (repeatable, or a comma list); by name or number:
-${SCENARIOS.map((s) => `                     ${s.number} ${s.name.padEnd(15)}${s.title}`).join('\n')}
+${SCENARIOS.map((s) => `                     ${s.number} ${s.name.padEnd(15)}${titleOf(s, false)}`).join('\n')}
   --no-progress    no progress bar (it is drawn on stderr, only on a terminal)
 
 Exit status: 0 when every scenario produced its figures or says why it was skipped,
