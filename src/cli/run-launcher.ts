@@ -2,6 +2,7 @@
 // missing user bus or an unusable --cgroup is one clear error instead of COUNT failed
 // procs.
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 
 import { ProcLauncherError, type ProcLauncher } from '../contract.js';
 import { createLauncher } from '../manager/launcher-choice.js';
@@ -65,7 +66,15 @@ export function missingBusMessage(error: unknown, env: NodeJS.ProcessEnv): strin
     `--launcher systemd needs a systemd user manager on the user bus: ${missing}`,
     `(${(error as Error).message})`,
     `To get one: run from a login session that starts 'systemd --user' (check with 'systemctl --user status'),`,
-    `or keep one running for this user with 'loginctl enable-linger ${env['USER'] ?? 'USER'}' (then XDG_RUNTIME_DIR=/run/user/${process.getuid?.() ?? 0});`,
+    `or keep one running for this user with 'loginctl enable-linger ${env['USER'] || userName()}' (then XDG_RUNTIME_DIR=/run/user/${process.getuid?.() ?? 0});`,
     `or use --launcher native.`,
   ].join('\n');
+}
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'USER';
+  }
 }

@@ -17,12 +17,12 @@ export function unknownOption(option: string, known: readonly string[]): UsageEr
 export function suggestionFor(given: string, known: readonly string[]): string {
   // One letter ("-x") is close to every short option: no guess is better than a wrong one.
   if (given.replace(/^-+/, '').length < 2) return '';
-  const suggestion = closestName(given, known) ?? uniquePrefixMatch(given, known);
+  const suggestion = uniquePrefixMatch(given, known) ?? closestName(given, known);
   return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
 }
 
-// A truncated long option ("--ready-time") is too far from its name for the edit
-// distance, yet unambiguous.
+// A cut-off long option ("--ready-time") may be closer to a shorter name (--ready) by
+// edit distance, yet it names one option only.
 function uniquePrefixMatch(given: string, known: readonly string[]): string | undefined {
   if (given.length < 4) return undefined;
   const matches = known.filter((name) => name.startsWith(given));
