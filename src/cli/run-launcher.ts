@@ -26,7 +26,8 @@ function openNative(cgroup: string | null): ProcLauncher {
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(`--cgroup: ${error.message}`);
     if (error instanceof ProcLauncherError) {
-      throw new LauncherSetupError(`--cgroup ${cgroup}: ${error.message}\n(DIR must be on a cgroup v2 mount, in a directory this user may create cgroups in)`);
+      const what = error.message.includes(cgroup) ? error.message : `--cgroup ${cgroup}: ${error.message}`;
+      throw new LauncherSetupError(`${what}\n(--cgroup DIR must be on a cgroup v2 mount, where this user may create cgroups)`);
     }
     throw error;
   }
