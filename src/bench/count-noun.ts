@@ -8,6 +8,6 @@ export function countOf(count: number, singular: string, plural = `${singular}s`
 
 /** How per-round figures were combined: a median needs more than one round. */
 export function combinedOver(rounds: number, how: 'medians' | 'worst'): string {
-  if (rounds === 1) return 'the figures of that one round';
+  if (rounds === 1) return 'one round only, so no median';
   return how === 'medians' ? 'medians over rounds' : 'worst over rounds';
 }
