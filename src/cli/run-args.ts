@@ -45,13 +45,12 @@ Options:
       --ready-timeout MS  how long --ready waits (default: 30000; implies --ready)
       --tail N            stderr lines kept per proc and shown for failures
                           (default: 10; 0: none)
-      --launcher NAME     native or systemd (default: $PROCLAUNCH_LAUNCHER, else native);
-                          systemd runs each copy as a transient unit of the user's
-                          systemd manager (needs its bus: see below)
-      --cgroup DIR        native launcher: contain every copy and all its
-                          descendants in a cgroup v2 under DIR (created if missing,
-                          e.g. /sys/fs/cgroup/proclaunch); they are killed as a
-                          whole, even if this command is killed with SIGKILL
+      --launcher NAME     native or systemd (default: $PROCLAUNCH_LAUNCHER, else
+                          native); systemd: each copy is a transient unit of the
+                          user's systemd manager (it needs its bus: see below)
+      --cgroup DIR        native launcher: each copy and all its descendants in a
+                          cgroup v2 under DIR (created if missing); they die as a
+                          whole, even when this command is killed with SIGKILL
       --timeout MS        stop every copy still running after MS (default: none)
       --grace MS          on stop, SIGTERM then SIGKILL after MS (default: 5000)
       --json              print the final statuses as JSON on stdout (proc output

@@ -170,6 +170,10 @@ describe('proclaunch run', () => {
     const unknown = await runCli(['fly']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe("proclaunch: unknown command \"fly\"\nTry 'proclaunch --help'.\n");
+    const none = await runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^Usage: proclaunch <command> \[options\]\n {7}proclaunch --version\n/);
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/\n  run +start COUNT copies/);
