@@ -3,6 +3,8 @@
 // one at startup, so what /proc/self/limits says now is all we can get.
 import { readdirSync, readFileSync } from 'node:fs';
 
+import { countOf } from './count-noun.js';
+
 /** Kept free for the bench itself, Node and the short-lived launches. */
 const FD_RESERVE = 256;
 const PID_RESERVE = 2048;
@@ -26,5 +28,5 @@ export function idleCapacity(wanted: number, fdsPerProc: number): { count: numbe
   const count = Math.max(0, Math.min(wanted, byFds, byPids));
   if (count === wanted) return { count, note: null };
   const why = byFds < byPids ? `the open-file limit (${fdLimit()}; raise it with ulimit -n)` : `kernel.pid_max (${pidMax})`;
-  return { count, note: `ran with ${count} idle procs instead of ${wanted}: ${why}` };
+  return { count, note: `ran with ${countOf(count, 'idle proc')} instead of ${wanted.toLocaleString('en-US')}: ${why}` };
 }

@@ -6,7 +6,7 @@ import type { CleanupRegistry } from './cleanup.js';
 import { loadOneShots } from './one-shot.js';
 import type { Progress } from './progress.js';
 import type { BenchReport, ScenarioName, ScenarioReport } from './report.js';
-import type { BenchContext, BenchTools, Scenario } from './scenario.js';
+import { titleOf, type BenchContext, type BenchTools, type Scenario } from './scenario.js';
 import { bigHeapScenario } from './scenarios/big-heap.js';
 import { idleFootprintScenario } from './scenarios/idle-footprint.js';
 import { idleScalingScenario } from './scenarios/idle-scaling.js';
@@ -78,10 +78,10 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
 async function runScenario(scenario: Scenario, context: BenchContext): Promise<ScenarioReport> {
   const t0 = performance.now();
   context.progress.label(`${scenario.name}: starting`);
-  const head = { name: scenario.name, number: scenario.number, title: scenario.title };
+  const head = { name: scenario.name, number: scenario.number, title: titleOf(scenario, context.quick) };
   try {
     const outcome = await scenario.run(context);
-    return { ...head, ...outcome, durationMs: performance.now() - t0 };
+    return { ...head, ...outcome, title: outcome.title ?? head.title, durationMs: performance.now() - t0 };
   } catch (error) {
     // One broken scenario must not hide the others' figures.
     return {

@@ -24,15 +24,23 @@ export interface BenchContext {
   memo: Map<string, Promise<unknown>>;
 }
 
-export type ScenarioOutcome = Omit<ScenarioReport, 'name' | 'number' | 'title' | 'durationMs'>;
+export type ScenarioOutcome = Omit<ScenarioReport, 'name' | 'number' | 'title' | 'durationMs'> & {
+  /** The heading with the sizes the run actually used, when a limit cut them down (default: the scenario's title). */
+  title?: string;
+};
 
 export interface Scenario {
   name: ScenarioName;
   number: number;
-  title: string;
+  /** The heading; a function when it names sizes, which differ under --quick. */
+  title: string | ((quick: boolean) => string);
   /** Progress units run() will report, to size the bar. */
   units(quick: boolean): number;
   run(context: BenchContext): Promise<ScenarioOutcome>;
+}
+
+export function titleOf(scenario: Pick<Scenario, 'title'>, quick: boolean): string {
+  return typeof scenario.title === 'string' ? scenario.title : scenario.title(quick);
 }
 
 /** A metric with its ratios to `baseline` filled in. */

@@ -2,13 +2,15 @@
 // prints a table (or JSON). Also runnable on its own: `node dist/cli/bench-command.js`.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { CleanupRegistry, installEmergencyCleanup } from '../bench/cleanup.js';
 import { formatReport } from '../bench/format-table.js';
 import { createProgress } from '../bench/progress.js';
 import { resolveScenarioNames, runBench, SCENARIOS } from '../bench/run-bench.js';
+import { titleOf } from '../bench/scenario.js';
 import { reportProblems } from '../bench/validate-report.js';
+import { unknownOption, USAGE_EXIT, usageErrorText } from './usage-error.js';
 
 export interface BenchCommandIo {
   stdout: { write(text: string): unknown };
@@ -24,31 +26,30 @@ to child_process (to systemd-run for the systemd scenario).
   --quick          small sizes, for a smoke check (every scenario still runs)
   --json           print the report as JSON on stdout
   --scenario NAME  run only this scenario (repeatable, or a comma list); by name or number:
-${SCENARIOS.map((s) => `                     ${s.number} ${s.name.padEnd(15)}${s.title}`).join('\n')}
+${SCENARIOS.map((s) => `                     ${s.number} ${s.name.padEnd(15)}${titleOf(s, false)}`).join('\n')}
   --no-progress    no progress bar (it is drawn on stderr, only on a terminal)
 
 Exit status: 0 when every scenario produced its figures or says why it was skipped,
 1 when a scenario failed, 2 on a usage error. Targets are reported, not enforced.
 `;
 
+const OPTIONS = {
+  quick: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  scenario: { type: 'string', multiple: true, default: [] as string[] },
+  'no-progress': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies ParseArgsConfig['options'];
+const OPTION_NAMES = [...Object.keys(OPTIONS).map((name) => `--${name}`), '-h'];
+const COMMAND = 'proclaunch bench';
+
 export async function runBenchCommand(argv: string[], io: BenchCommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        quick: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        scenario: { type: 'string', multiple: true, default: [] },
-        'no-progress': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   } catch (error) {
-    io.stderr.write(`proclaunch bench: ${(error as Error).message} (see --help)\n`);
-    return 2;
+    io.stderr.write(usageErrorText(COMMAND, parseErrorMessage(error as Error & { code?: string })));
+    return USAGE_EXIT;
   }
   const { values } = parsed;
   if (values.help) {
@@ -57,8 +58,8 @@ export async function runBenchCommand(argv: string[], io: BenchCommandIo = { std
   }
   const scenarios = resolveScenarioNames(values.scenario);
   if (typeof scenarios === 'string') {
-    io.stderr.write(`proclaunch bench: ${scenarios}\n`);
-    return 2;
+    io.stderr.write(usageErrorText(COMMAND, scenarios));
+    return USAGE_EXIT;
   }
 
   const registry = new CleanupRegistry();
@@ -73,6 +74,23 @@ export async function runBenchCommand(argv: string[], io: BenchCommandIo = { std
   } finally {
     registry.runAll(); // normally a no-op: every scenario cleans up after itself
     uninstall();
+  }
+}
+
+/** node:util's parse errors, as one line in our words (its own run to two sentences of advice). */
+function parseErrorMessage(error: Error & { code?: string }): string {
+  const quoted = /'([^']+)'/.exec(error.message)?.[1] ?? '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return unknownOption(quoted, OPTION_NAMES).message;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${JSON.stringify(quoted)} (bench takes options only)`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/argument missing/.test(error.message)) return `${quoted.split(' ')[0]} needs a value`;
+      if (/does not take an argument/.test(error.message)) return `${quoted} takes no value`;
+      return error.message.split('. ')[0] ?? error.message;
+    default:
+      return error.message;
   }
 }
 

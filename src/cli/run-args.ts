@@ -1,9 +1,14 @@
 // `proclaunch run` arguments: parsed into a plain object, every error a UsageError.
-import { basename } from 'node:path';
+// The launcher is settled here too ($PROCLAUNCH_LAUNCHER included), so a bad name is a
+// usage error before anything starts.
+import { basename, isAbsolute } from 'node:path';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { LAUNCHER_ENV } from '../manager/launcher-choice.js';
+import { unknownOption, UsageError } from './usage-error.js';
+
+export { UsageError } from './usage-error.js';
+
+export type RunLauncher = 'native' | 'systemd';
 
 export interface RunArgs {
   count: number;
@@ -11,7 +16,11 @@ export interface RunArgs {
   ready: boolean;
   readyTimeoutMs: number;
   tail: number;
-  launcher: 'native' | 'systemd' | undefined;
+  launcher: RunLauncher;
+  /** Where the launcher came from, for messages: "--launcher" or "PROCLAUNCH_LAUNCHER" (null: the default). */
+  launcherSource: string | null;
+  /** The cgroup v2 directory the native launcher contains the procs in (null: none). */
+  cgroup: string | null;
   timeoutMs: number | null;
   graceMs: number;
   json: boolean;
@@ -36,7 +45,12 @@ Options:
       --ready-timeout MS  how long --ready waits (default: 30000; implies --ready)
       --tail N            stderr lines kept per proc and shown for failures
                           (default: 10; 0: none)
-      --launcher NAME     native or systemd (default: $PROCLAUNCH_LAUNCHER, else native)
+      --launcher NAME     native or systemd (default: $PROCLAUNCH_LAUNCHER, else
+                          native); systemd: each copy is a transient unit of the
+                          user's systemd manager (it needs its bus: see below)
+      --cgroup DIR        native launcher: each copy and all its descendants in a
+                          cgroup v2 under DIR (created if missing); they die as a
+                          whole, even when this command is killed with SIGKILL
       --timeout MS        stop every copy still running after MS (default: none)
       --grace MS          on stop, SIGTERM then SIGKILL after MS (default: 5000)
       --json              print the final statuses as JSON on stdout (proc output
@@ -44,17 +58,26 @@ Options:
   -h, --help              show this help
 
 While running: a terminal shows a status table redrawn in place; otherwise one
-line per status change is printed to stderr. Ctrl-C stops every copy (SIGTERM,
-then SIGKILL after --grace); a second Ctrl-C kills at once.
+line per status change is printed to stderr. Ctrl-C (or SIGTERM) stops every
+copy (SIGTERM, then SIGKILL after --grace); a second one kills at once. Copies
+stopped that way, or by --timeout, are counted as stopped, never as succeeded.
 
-Exit status: 0 if every copy exited with code 0; 1 otherwise; 2 for a usage
-error; 130 when interrupted.
+--launcher systemd talks to the user's systemd manager over
+$DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus. Without one: log in
+through a session that starts 'systemd --user' (check: systemctl --user
+status), or keep one running with 'loginctl enable-linger USER'.
+
+Exit status: 0 if every copy exited with code 0; 1 otherwise (a copy failed or
+was stopped by --timeout, or the launcher could not be set up); 2 for a usage
+error; 130 after Ctrl-C (SIGINT), 143 after SIGTERM.
 `;
 
-const VALUE_OPTIONS = new Set(['-n', '--count', '--name', '--ready-timeout', '--tail', '--launcher', '--timeout', '--grace']);
+const VALUE_OPTIONS = new Set(['-n', '--count', '--name', '--ready-timeout', '--tail', '--launcher', '--cgroup', '--timeout', '--grace']);
 const FLAG_OPTIONS = new Set(['--ready', '--json', '-h', '--help']);
+const ALL_OPTIONS = [...VALUE_OPTIONS, ...FLAG_OPTIONS];
+const LAUNCHERS: readonly RunLauncher[] = ['native', 'systemd'];
 
-export function parseRunArgs(argv: readonly string[]): RunArgs {
+export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RunArgs {
   const values = new Map<string, string>();
   const flags = new Set<string>();
   let rest: string[] = [];
@@ -78,15 +101,18 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       if (value === undefined) throw new UsageError(`${name} needs a value`);
       values.set(name === '-n' ? '--count' : name, value);
     } else {
-      throw new UsageError(`unknown option ${name}`);
+      throw unknownOption(name, ALL_OPTIONS);
     }
   }
   const help = flags.has('--help');
   const program = rest[0];
   if (program === undefined && !help) throw new UsageError('missing PROGRAM (after --)');
-  const launcher = values.get('--launcher');
-  if (launcher !== undefined && launcher !== 'native' && launcher !== 'systemd') {
-    throw new UsageError(`--launcher must be native or systemd, got ${JSON.stringify(launcher)}`);
+  const { launcher, launcherSource } = chooseRunLauncher(values.get('--launcher'), env);
+  const cgroup = values.get('--cgroup') ?? null;
+  if (cgroup !== null) {
+    if (!isAbsolute(cgroup)) throw new UsageError(`--cgroup must be an absolute path, got ${JSON.stringify(cgroup)}`);
+    // systemd already gives every unit a cgroup of its own, under its manager's tree.
+    if (launcher === 'systemd') throw new UsageError(`--cgroup works with the native launcher only (${launcherSource} chose systemd, which puts each copy in a cgroup of its own)`);
   }
   const readyTimeout = values.get('--ready-timeout');
   const timeout = values.get('--timeout');
@@ -97,6 +123,8 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     readyTimeoutMs: integerOption(readyTimeout, '--ready-timeout', 30_000, 1, 2 ** 31 - 1),
     tail: integerOption(values.get('--tail'), '--tail', 10, 0, 100_000),
     launcher,
+    launcherSource,
+    cgroup,
     timeoutMs: timeout === undefined ? null : integerOption(timeout, '--timeout', 0, 0, 2 ** 31 - 1),
     graceMs: integerOption(values.get('--grace'), '--grace', 5000, 0, 2 ** 31 - 1),
     json: flags.has('--json'),
@@ -104,6 +132,15 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     program: program ?? '',
     args: rest.slice(1),
   };
+}
+
+function chooseRunLauncher(flag: string | undefined, env: NodeJS.ProcessEnv): { launcher: RunLauncher; launcherSource: string | null } {
+  const fromEnv = env[LAUNCHER_ENV];
+  const [value, source] = flag !== undefined ? [flag, '--launcher'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, LAUNCHER_ENV] : ['native', null];
+  if (!(LAUNCHERS as readonly string[]).includes(value)) {
+    throw new UsageError(`${source} must be native or systemd, got ${JSON.stringify(value)}`);
+  }
+  return { launcher: value as RunLauncher, launcherSource: source };
 }
 
 function integerOption(text: string | undefined, name: string, fallback: number, min: number, max: number): number {

@@ -2,48 +2,69 @@
 // stopped on Ctrl-C or --timeout, summarised at the end.
 import type { Writable } from 'node:stream';
 
+import type { ProcLauncher } from '../contract.js';
 import { ProcManager } from '../manager/proc-manager.js';
 import type { ProcHandle } from '../manager/proc-handle.js';
 import { isTerminalStatus } from '../manager/proc-status.js';
 import { createLiveView, type LiveView, type TerminalLike } from './live-view.js';
-import { parseRunArgs, RUN_HELP, UsageError, type RunArgs } from './run-args.js';
-import { exitStatusOf, jsonReport, summaryLines } from './run-summary.js';
-import type { ProcRow } from './status-table.js';
+import { parseRunArgs, RUN_HELP, type RunArgs } from './run-args.js';
+import { LauncherSetupError, openRunLauncher } from './run-launcher.js';
+import { exitStatusOf, jsonReport, summaryLines, type InterruptSignal } from './run-summary.js';
+import type { ProcRow, StopCause } from './status-table.js';
+import { USAGE_EXIT, UsageError, usageErrorText } from './usage-error.js';
 
 export interface RunIo {
   stdout: TerminalLike;
   stderr: TerminalLike;
   /** Registers the interrupt handler (SIGINT, SIGTERM); returns its removal. */
-  onInterrupt(handler: () => void): () => void;
+  onInterrupt(handler: (signal: InterruptSignal) => void): () => void;
+  env: NodeJS.ProcessEnv;
 }
 
 const processIo: RunIo = {
   stdout: process.stdout,
   stderr: process.stderr,
   onInterrupt(handler) {
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
+    const onInt = (): void => handler('SIGINT');
+    const onTerm = (): void => handler('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
     return () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
     };
   },
+  env: process.env,
 };
+
+const COMMAND = 'proclaunch run';
 
 export async function main(argv: string[], io: RunIo = processIo): Promise<number> {
   let args: RunArgs;
+  let launcher: ProcLauncher;
   try {
-    args = parseRunArgs(argv);
+    args = parseRunArgs(argv, io.env);
+    if (args.help) {
+      io.stdout.write(RUN_HELP);
+      return 0;
+    }
+    launcher = await openRunLauncher(args, io.env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`proclaunch run: ${error.message}\nTry 'proclaunch run --help'.\n`);
-    return 2;
+    if (error instanceof UsageError) {
+      io.stderr.write(usageErrorText(COMMAND, error.message));
+      return USAGE_EXIT;
+    }
+    if (error instanceof LauncherSetupError) {
+      io.stderr.write(`${COMMAND}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
   }
-  if (args.help) {
-    io.stdout.write(RUN_HELP);
-    return 0;
+  try {
+    return await new RunSession(args, io, launcher).run();
+  } finally {
+    await launcher.dispose();
   }
-  return new RunSession(args, io).run();
 }
 
 class RunSession {
@@ -56,15 +77,18 @@ class RunSession {
   readonly #handles: ProcHandle[] = [];
   readonly #manager: ProcManager;
   #interrupts = 0;
+  #interruptedBy: InterruptSignal | null = null;
+  #timedOut = false;
   #stopping = false;
 
-  constructor(args: RunArgs, io: RunIo) {
+  constructor(args: RunArgs, io: RunIo, launcher: ProcLauncher) {
     this.#args = args;
     this.#io = io;
     this.#view = createLiveView(io.stderr);
     this.#procStdout = args.json ? io.stderr : io.stdout;
     this.#manager = new ProcManager({
-      ...(args.launcher === undefined ? {} : { launcher: args.launcher }),
+      // Ours, set up (and disposed) by main(): the manager only drives it.
+      launcher,
       readyTimeoutMs: args.ready ? args.readyTimeoutMs : null,
       tailLines: args.tail,
       terminateTimeoutMs: args.graceMs,
@@ -74,12 +98,15 @@ class RunSession {
   }
 
   async run(): Promise<number> {
-    const removeInterrupt = this.#io.onInterrupt(() => this.#onInterrupt());
+    const removeInterrupt = this.#io.onInterrupt((signal) => this.#onInterrupt(signal));
     let deadline: NodeJS.Timeout | undefined;
     try {
       if (this.#args.timeoutMs !== null) {
         const ms = this.#args.timeoutMs;
-        deadline = setTimeout(() => this.#stopAll(`--timeout ${ms} ms reached`), ms);
+        deadline = setTimeout(() => {
+          this.#timedOut = true;
+          this.#stopAll('timeout', `--timeout ${ms} ms reached`);
+        }, ms);
       }
       const watchers: Promise<void>[] = [];
       for (let index = 0; index < this.#args.count && !this.#stopping; index++) watchers.push((await this.#start(index)).ended);
@@ -92,9 +119,10 @@ class RunSession {
       removeInterrupt();
     }
     const now = Date.now();
+    const ending = { requested: this.#args.count, interruptedBy: this.#interruptedBy, timedOut: this.#timedOut };
     if (this.#args.json) this.#io.stdout.write(`${JSON.stringify(jsonReport(this.#rows, now), null, 2)}\n`);
-    else this.#io.stdout.write(`${summaryLines(this.#rows, now).join('\n')}\n`);
-    return exitStatusOf(this.#rows, this.#interrupts > 0);
+    else this.#io.stdout.write(`${summaryLines(this.#rows, now, ending).join('\n')}\n`);
+    return exitStatusOf(this.#rows, this.#interruptedBy);
   }
 
   /** Spawns copy `index`; resolves (wrapped, so it is not awaited here) with a promise that settles when the copy has ended. */
@@ -138,18 +166,21 @@ class RunSession {
     if (results.every((result) => result.status === 'fulfilled') && !this.#stopping) this.#view.note(`all ${this.#handles.length} ready`);
   }
 
-  #onInterrupt(): void {
+  #onInterrupt(signal: InterruptSignal): void {
     this.#interrupts++;
     if (this.#interrupts === 1) {
-      this.#stopAll(`interrupted: stopping every proc (SIGTERM, SIGKILL after ${this.#args.graceMs} ms); interrupt again to kill now`);
+      this.#interruptedBy = signal;
+      this.#stopAll(signal, `interrupted (${signal}): stopping every proc (SIGTERM, SIGKILL after ${this.#args.graceMs} ms); interrupt again to kill now`);
       return;
     }
-    this.#view.note('interrupted again: killing every proc');
+    this.#view.note(`interrupted again (${signal}): killing every proc`);
     for (const handle of this.#handles) void handle.kill().catch(() => {});
   }
 
-  #stopAll(why: string): void {
+  #stopAll(cause: StopCause, why: string): void {
     this.#stopping = true;
+    // Whatever these copies exit with from here on, the run cut them short.
+    for (const row of this.#rows) if (row.endedAt === null) row.stoppedBy ??= cause;
     this.#view.note(why);
     void this.#manager.terminateAll({ timeoutMs: this.#args.graceMs });
   }

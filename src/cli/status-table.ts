@@ -1,6 +1,9 @@
 // Pure formatting of proc rows: the live table, one-line transitions, durations.
 import type { ProcStatus } from '../manager/proc-status.js';
 
+/** Why the run stopped a copy that was still running: an interrupt, or --timeout. */
+export type StopCause = 'SIGINT' | 'SIGTERM' | 'timeout';
+
 export interface ProcRow {
   procId: string;
   pid: number | null;
@@ -9,6 +12,8 @@ export interface ProcRow {
   startedAt: number | null;
   /** When the terminal status was seen. */
   endedAt: number | null;
+  /** Set when the run stopped this copy (it had not ended when the interrupt or --timeout came). */
+  stoppedBy?: StopCause;
 }
 
 export function formatDuration(ms: number): string {

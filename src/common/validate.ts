@@ -28,7 +28,8 @@ export function checkKnownKeys(value: Record<string, unknown>, known: readonly s
   }
 }
 
-function closestName(key: string, known: readonly string[]): string | undefined {
+/** The known name closest to `key` (edit distance under 3, case ignored), if any: for "did you mean". */
+export function closestName(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of known) {

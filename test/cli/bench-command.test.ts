@@ -1,9 +1,15 @@
 // `proclaunch bench` end to end, in quick mode, on cheap scenarios: the JSON shape and
 // the clean-up are checked, never the figures (they depend on the machine).
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { runBenchCommand } from '../../src/cli/bench-command.js';
+import { countOf } from '../../src/bench/count-noun.js';
 import type { BenchReport, ScenarioReport } from '../../src/bench/report.js';
+import { SCENARIOS } from '../../src/bench/run-bench.js';
+import { titleOf } from '../../src/bench/scenario.js';
 import { liveChildren, openFds, waitFor, zombieChildren } from '../helpers/proc-table.js';
 
 interface Captured {
@@ -58,8 +64,13 @@ describe('proclaunch bench --quick --json', () => {
       expect(sequential.contenders.includes(name) !== (sequential.skipped[name] !== undefined)).toBe(true);
     }
 
+    // Headings and notes name the sizes this --quick run used, in the right number.
+    expect(sequential.notes[0]).toBe('2 interleaved rounds of 25 launches per contender after 5 warm-up launches; medians over rounds');
     const footprint = scenario(report, 'idle-footprint');
     expect(footprint.status).toBe('ok');
+    expect(footprint.title).toBe('memory and fds per idle supervised proc (100 of them)');
+    expect(footprint.notes[0]).toMatch(/^1 interleaved round of 100 idle `sleep` procs per cell; .*; one round only, so no median$/);
+    expect(JSON.stringify(report.scenarios)).not.toMatch(/\b1 (rounds|launches|procs)\b/);
     const fds = footprint.metrics.find((m) => m.name === 'fdsPerProc');
     expect(fds?.values['native']).toEqual(expect.any(Number));
     expect(fds?.values['child_process']).toEqual(expect.any(Number));
@@ -88,11 +99,45 @@ describe('proclaunch bench --quick --json', () => {
     expect(out.stdout).toContain('targets');
   });
 
+  it('headings name the sizes used: --quick ones under --quick, the full ones otherwise', () => {
+    const titles = (quick: boolean): Record<string, string> => Object.fromEntries(SCENARIOS.map((s) => [s.name, titleOf(s, quick)]));
+    expect(titles(false)).toMatchObject({
+      'idle-scaling': 'launch -> exit with 5,000 idle supervised procs alive',
+      'idle-footprint': 'memory and fds per idle supervised proc (1,000 of them)',
+      terminate: 'terminate 1,000 running procs and observe every exit',
+    });
+    expect(titles(true)).toMatchObject({
+      'idle-scaling': 'launch -> exit with 200 idle supervised procs alive',
+      'idle-footprint': 'memory and fds per idle supervised proc (100 of them)',
+      terminate: 'terminate 100 running procs and observe every exit',
+    });
+    expect(countOf(1, 'round')).toBe('1 round');
+    expect(countOf(5000, 'idle proc')).toBe('5,000 idle procs');
+    expect(countOf(2, 'launch', 'launches')).toBe('2 launches');
+  });
+
+  it('a heading cut down by a limit says the size actually run', { timeout: 120_000 }, async () => {
+    // 330 fds leave room for about 50 idle procs of the 100 --quick asks for.
+    const script = `ulimit -n 330 && exec "$0" "$1" --quick --json --scenario terminate`;
+    const benchJs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'bench-command.js');
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile('/bin/sh', ['-c', script, process.execPath, benchJs], (error, out, err) => (error === null ? resolve(out) : reject(new Error(`${error.message}: ${err}`))));
+    });
+    const terminate = scenario(JSON.parse(stdout) as BenchReport, 'terminate');
+    expect(terminate.status).toBe('ok');
+    const ran = Number(/^terminate (\d+) running procs and observe every exit$/.exec(terminate.title)?.[1]);
+    expect(ran).toBeGreaterThan(0);
+    expect(ran).toBeLessThan(100);
+    expect(terminate.notes).toContain(`ran with ${ran} idle procs instead of 100: the open-file limit (330; raise it with ulimit -n)`);
+  });
+
   it('rejects unknown options and scenarios with exit code 2', async () => {
     expect((await bench(['--bogus'])).code).toBe(2);
     const unknown = await bench(['--scenario', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.out.stderr).toContain('unknown scenario "nope"');
+    expect(unknown.out.stderr.endsWith("\nTry 'proclaunch bench --help'.\n")).toBe(true);
+    expect((await bench(['--quik'])).out.stderr).toBe("proclaunch bench: unknown option --quik (did you mean --quick?)\nTry 'proclaunch bench --help'.\n");
     const help = await bench(['--help']);
     expect(help.code).toBe(0);
     expect(help.out.stdout).toContain('--scenario NAME');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { exitStatusOf, jsonReport, summaryLines } from '../../src/cli/run-summary.js';
+import { countLine, exitStatusOf, jsonReport, summaryLines } from '../../src/cli/run-summary.js';
 import { formatDuration, liveTableLines, transitionLine, type ProcRow } from '../../src/cli/status-table.js';
 
 const startedAt = new Date(1000);
@@ -39,11 +39,39 @@ describe('run output formatting', () => {
     ]);
   });
 
-  it('exit status: 0 only when every proc exited 0; 130 when interrupted', () => {
-    expect(exitStatusOf(rows.slice(0, 1), false)).toBe(0);
-    expect(exitStatusOf(rows, false)).toBe(1);
-    expect(exitStatusOf(rows.slice(0, 1), true)).toBe(130);
-    expect(exitStatusOf([], false)).toBe(1);
+  it('exit status: 0 only when every proc exited 0; 130 after SIGINT, 143 after SIGTERM', () => {
+    expect(exitStatusOf(rows.slice(0, 1), null)).toBe(0);
+    expect(exitStatusOf(rows, null)).toBe(1);
+    expect(exitStatusOf(rows.slice(0, 1), 'SIGINT')).toBe(130);
+    expect(exitStatusOf(rows.slice(0, 1), 'SIGTERM')).toBe(143);
+    expect(exitStatusOf([], null)).toBe(1);
+    // Exit code 0 after the run's own SIGTERM is not a success: the copy was cut short.
+    expect(exitStatusOf([{ ...rows[0]!, stoppedBy: 'timeout' }], null)).toBe(1);
+  });
+
+  it('an interrupted run never counts the copies it stopped as succeeded', () => {
+    const stopped: ProcRow[] = [
+      rows[0]!,
+      { procId: 'w-1', pid: 12, status: { state: 'stopped', exitCode: 0, stderrTail: [] }, startedAt: 1000, endedAt: 5000, stoppedBy: 'SIGINT' },
+      { procId: 'w-2', pid: 13, status: { state: 'killed', signal: 15, signalName: 'SIGTERM', coreDumped: false, stderrTail: ['bye'] }, startedAt: 1000, endedAt: 5000, stoppedBy: 'SIGINT' },
+    ];
+    const ending = { requested: 5, interruptedBy: 'SIGINT' as const, timedOut: false };
+    expect(summaryLines(stopped, 99_999, ending)).toEqual([
+      'ID   STATE    EXIT     TIME   NOTE',
+      'w-0  stopped  0        2.50s',
+      'w-1  stopped  0        4.00s  stopped by SIGINT',
+      'w-2  killed   SIGTERM  4.00s  stopped by SIGINT',
+      '',
+      'w-2: last 1 stderr line:',
+      '  bye',
+      '',
+      'interrupted by SIGINT: 5 procs: 1 succeeded, 2 stopped, 2 not started',
+    ]);
+    expect(countLine(stopped.slice(1), { requested: 2, interruptedBy: 'SIGTERM', timedOut: false })).toBe('interrupted by SIGTERM: 2 procs: 0 succeeded, 2 stopped');
+    expect(countLine([rows[1]!, { ...stopped[1]!, stoppedBy: 'timeout' }], { requested: 2, interruptedBy: null, timedOut: true })).toBe('--timeout reached: 2 procs: 0 succeeded, 1 did not, 1 stopped');
+    expect(countLine(rows.slice(0, 1), { requested: 1, interruptedBy: null, timedOut: false })).toBe('1 proc: 1 succeeded, 0 did not');
+    expect(jsonReport(stopped.slice(1, 2), 0)).toEqual([{ procId: 'w-1', pid: 12, runMs: 4000, status: stopped[1]!.status, stoppedBy: 'SIGINT' }]);
+    expect(summaryLines([{ ...stopped[1]!, stoppedBy: 'timeout' }], 0)[1]).toBe('w-1  stopped  0     4.00s  stopped at --timeout');
   });
 
   it('JSON report', () => {

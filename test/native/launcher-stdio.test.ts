@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { NativeProcLauncher } from '../../src/index.js';
 import { fixture, readAll } from '../helpers/fixtures.js';
@@ -50,12 +50,23 @@ describe('NativeProcLauncher stdio', () => {
   });
 
   it('keeps a tail without capturing, copying stderr to ours', async () => {
-    const result = await launcher.launch('tail-inh', {
-      command: { program: '/bin/sh', args: ['-c', 'echo only-line >&2; exit 4'] },
-      tailLines: 10,
+    // The copy goes through our process.stderr: catch it there, so it is checked and stays out of the test output.
+    let copied = '';
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      copied += Buffer.from(chunk).toString();
+      return true;
     });
-    expect(result.stdio.kind).toBe('inherited');
-    expect(await result.exit).toMatchObject({ kind: 'exited', code: 4, stderrTail: ['only-line'] });
+    try {
+      const result = await launcher.launch('tail-inh', {
+        command: { program: '/bin/sh', args: ['-c', 'echo only-line >&2; exit 4'] },
+        tailLines: 10,
+      });
+      expect(result.stdio.kind).toBe('inherited');
+      expect(await result.exit).toMatchObject({ kind: 'exited', code: 4, stderrTail: ['only-line'] });
+    } finally {
+      write.mockRestore();
+    }
+    expect(copied).toBe('only-line\n');
   });
 });
 

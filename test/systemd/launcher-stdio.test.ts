@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { SystemdProcLauncher } from '../../src/index.js';
 import { firstLines, readAll } from '../helpers/fixtures.js';
@@ -82,12 +82,24 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
       expect(await readAll(result.stdio.stderr)).toBe('line 1\nline 2\nline 3\nline 4\nline 5\nno newline');
       expect(await result.exit).toEqual({ kind: 'exited', code: 3, stderrTail: ['line 4', 'line 5', 'no newline'] });
 
-      const uncaptured = await launcher.launch('tail-only', {
-        command: { program: '/bin/sh', args: ['-c', 'echo only-line >&2; exit 4'] },
-        tailLines: 10,
+      // Stderr kept for a tail is copied to our process.stderr: catch it there, so it is
+      // checked and stays out of the test output.
+      let copied = '';
+      const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        copied += Buffer.from(chunk).toString();
+        return true;
       });
-      expect(uncaptured.stdio).toEqual({ kind: 'managed-by-launcher' });
-      expect(await uncaptured.exit).toEqual({ kind: 'exited', code: 4, stderrTail: ['only-line'] });
+      try {
+        const uncaptured = await launcher.launch('tail-only', {
+          command: { program: '/bin/sh', args: ['-c', 'echo only-line >&2; exit 4'] },
+          tailLines: 10,
+        });
+        expect(uncaptured.stdio).toEqual({ kind: 'managed-by-launcher' });
+        expect(await uncaptured.exit).toEqual({ kind: 'exited', code: 4, stderrTail: ['only-line'] });
+      } finally {
+        write.mockRestore();
+      }
+      expect(copied).toBe('only-line\n');
     } finally {
       await launcher.dispose();
     }

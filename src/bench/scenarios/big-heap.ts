@@ -3,6 +3,7 @@
 // clone(CLONE_VM|CLONE_VFORK) shares them and should not.
 import { getHeapStatistics } from 'node:v8';
 
+import { countOf } from '../count-noun.js';
 import { allocateBallast } from '../heap.js';
 import type { OneShot } from '../one-shot.js';
 import type { ContenderName } from '../report.js';
@@ -21,7 +22,7 @@ const CONTENDERS: ContenderName[] = ['native', 'child_process'];
 export const bigHeapScenario: Scenario = {
   name: 'big-heap',
   number: 3,
-  title: 'scenarios 1-2 with a 500 MB JS heap in the parent',
+  title: `scenarios 1-2 with a ${mb(BALLAST_BYTES)} JS heap in the parent`,
   units: (quick) => (quick ? SIZES.quick : SIZES.full).rounds * CONTENDERS.length * 2,
   async run(context) {
     const sizes = context.quick ? SIZES.quick : SIZES.full;
@@ -64,6 +65,8 @@ export const bigHeapScenario: Scenario = {
       Object.fromEntries(shots.map((shot) => [shot.name, pick(shot.name)]));
     const heapLabel = mb(measuredBallast);
     return {
+      // The heap may have been cut down to fit under V8's limit.
+      title: `scenarios 1-2 with a ${heapLabel} JS heap in the parent`,
       status: 'ok',
       baseline: 'child_process',
       contenders: shots.map((shot) => shot.name),
@@ -80,7 +83,7 @@ export const bigHeapScenario: Scenario = {
         metric({ name: 'throughputHeap', label: `launch+exit/s, ${heapLabel} heap`, unit: '/s', better: 'higher' }, values((n) => heavyFigures.get(n)!.throughput), 'child_process'),
       ],
       notes: [
-        `${sizes.rounds} rounds of ${sizes.perRound} launches per contender, each round without then with a ballast of ${heapLabel} of small JS objects (allocated before the heavy half of each round, released after it)`,
+        `${countOf(sizes.rounds, 'round')} of ${countOf(sizes.perRound, 'launch', 'launches')} per contender, each round without then with a ballast of ${heapLabel} of small JS objects (allocated before the heavy half of each round, released after it)`,
         'execa and tinyexec are left out: they spawn through child_process and pay the same fork cost',
       ],
     };

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type { LaunchResult } from '../../contract.js';
 import { NativeProcLauncher } from '../../native/native-proc-launcher.js';
 import type { CleanupRegistry } from '../cleanup.js';
+import { combinedOver, countOf } from '../count-noun.js';
 import { forceGc, settledHeapUsed } from '../heap.js';
 import { IDLE_SECONDS, SLEEP, yieldToEventLoop } from '../idle-procs.js';
 import { idleCapacity, openFdCount } from '../limits.js';
@@ -39,7 +40,7 @@ interface Footprint {
 export const idleFootprintScenario: Scenario = {
   name: 'idle-footprint',
   number: 6,
-  title: 'memory and fds per idle supervised proc (1,000 of them)',
+  title: (quick) => footprintTitle((quick ? SIZES.quick : SIZES.full).procs),
   units: (quick) => CELLS.length * (quick ? SIZES.quick : SIZES.full).rounds,
   async run(context) {
     const sizes = context.quick ? SIZES.quick : SIZES.full;
@@ -63,6 +64,7 @@ export const idleFootprintScenario: Scenario = {
       Object.fromEntries(CELLS.filter((cell) => cell.capture === capture).map((cell) => [cell.contender, median(samples.get(cell)!.map(pick))]));
     const spec = (name: string, label: string, unit: string) => ({ name, label, unit, better: 'lower' as const });
     return {
+      title: footprintTitle(count),
       status: 'ok',
       baseline: 'child_process',
       contenders: ['native', 'child_process'],
@@ -76,7 +78,7 @@ export const idleFootprintScenario: Scenario = {
         metric(spec('rssPerProcStdio', 'parent RSS/proc, stdio piped', 'kB'), values(true, (f) => f.rssKb), 'child_process'),
       ],
       notes: [
-        `${sizes.rounds} interleaved rounds of ${count} idle \`sleep\` procs per cell; the bench holds one LaunchResult (native) or ChildProcess per proc; medians over rounds`,
+        `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(count, 'idle `sleep` proc')} per cell; the bench holds one LaunchResult (native) or ChildProcess per proc; ${combinedOver(sizes.rounds, 'medians')}`,
         'without stdio: native inherits stdout/stderr, child_process uses stdio "ignore"; with stdio: stdout and stderr are pipes to the parent',
         gcForced ? 'heap: heapUsed difference between two settled heaps (forced full GCs until the figure stops moving), divided by the proc count' : 'heap: no forced GC was available, heap figures are approximate',
         'parent RSS: informational, it also moves with the allocator and the GC',
@@ -85,6 +87,10 @@ export const idleFootprintScenario: Scenario = {
     };
   },
 };
+
+function footprintTitle(procs: number): string {
+  return `memory and fds per idle supervised proc (${procs.toLocaleString('en-US')} of them)`;
+}
 
 async function measureFootprint(cell: Cell, count: number, registry: CleanupRegistry): Promise<Footprint> {
   const heap0 = await settledHeapUsed();

@@ -3,6 +3,7 @@
 // live child on every SIGCHLD. The C limit, run with the same idle procs, shows what
 // the kernel itself charges for them (with and without a copy of the fd table per spawn).
 import type { CLimit } from '../c-limit.js';
+import { countOf } from '../count-noun.js';
 import { createIdleSet, type IdleSetName } from '../idle-procs.js';
 import { idleCapacity } from '../limits.js';
 import type { OneShot } from '../one-shot.js';
@@ -26,7 +27,7 @@ interface Phases {
 export const idleScalingScenario: Scenario = {
   name: 'idle-scaling',
   number: 5,
-  title: 'launch -> exit with 5,000 idle supervised procs alive',
+  title: (quick) => scalingTitle((quick ? SIZES.quick : SIZES.full).idle),
   units(quick) {
     const sizes = quick ? SIZES.quick : SIZES.full;
     return NODE_CONTENDERS.length * (3 * sizes.rounds + Math.ceil(sizes.idle / GROW_STEP)) + 2 * 3;
@@ -57,6 +58,7 @@ export const idleScalingScenario: Scenario = {
     const values = (pick: (phases: Phases) => number): Partial<Record<ContenderName, number>> =>
       Object.fromEntries(names.map((name) => [name, pick(results.get(name)!)]));
     return {
+      title: scalingTitle(idleCount),
       status: 'ok',
       baseline: 'child_process',
       contenders: names,
@@ -68,14 +70,18 @@ export const idleScalingScenario: Scenario = {
         metric({ name: 'latencyP50Loaded', label: `latency p50, ${idleCount} idle`, unit: 'ms', better: 'lower' }, values((p) => p.loaded.latencyP50), 'child_process'),
       ],
       notes: [
-        `per contender: ${sizes.rounds} rounds of ${sizes.perRound} launches with no idle procs, ${sizes.rounds} with ${idleCount} idle \`sleep\` procs supervised by the same launcher, ${sizes.rounds} with none again; baseline: median of the rounds without`,
-        `c-limit / c-limit-unshare: one run of ${sizes.rounds * sizes.perRound} launches holding ${idleCount} idle procs by pidfd, bracketed by runs without; -unshare clones with CLONE_FILES and has the child take a private 3-entry fd table (close_range CLOSE_RANGE_UNSHARE) instead of a copy of all ${idleCount} pidfds`,
+        `per contender: ${countOf(sizes.rounds, 'round')} of ${countOf(sizes.perRound, 'launch', 'launches')} with no idle procs, ${sizes.rounds} with ${countOf(idleCount, 'idle `sleep` proc')} supervised by the same launcher, ${sizes.rounds} with none again; baseline: median of the rounds without`,
+        `c-limit / c-limit-unshare: one run of ${countOf(sizes.rounds * sizes.perRound, 'launch', 'launches')} holding ${countOf(idleCount, 'idle proc')} by pidfd, bracketed by runs without; -unshare clones with CLONE_FILES and has the child take a private 3-entry fd table (close_range CLOSE_RANGE_UNSHARE) instead of a copy of all ${idleCount.toLocaleString('en-US')} pidfds`,
         'execa and tinyexec are left out: they supervise through child_process',
         ...(capacity.note === null ? [] : [capacity.note]),
       ],
     };
   },
 };
+
+function scalingTitle(idle: number): string {
+  return `launch -> exit with ${countOf(idle, 'idle supervised proc')} alive`;
+}
 
 /** A (none idle) B (idle alive) A (none again): the A phases bracket B in time, so a drift of the machine shows in the baseline too. */
 async function measureNode(shot: OneShot & { name: IdleSetName }, idleCount: number, sizes: Sizes, context: BenchContext): Promise<Phases> {

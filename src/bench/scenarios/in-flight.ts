@@ -1,5 +1,6 @@
 // Scenario 4: 64 launches in flight at all times: throughput, and the longest
 // event-loop stall a 1 ms timer sees meanwhile.
+import { countOf } from '../count-noun.js';
 import { runInterleaved } from '../interleave.js';
 import { monitorStalls } from '../loop-stall.js';
 import type { OneShot } from '../one-shot.js';
@@ -74,7 +75,7 @@ export const inFlightScenario: Scenario = {
         metric({ name: 'maxStall', label: 'longest 1 ms timer gap', unit: 'ms', better: 'lower' }, stall, 'child_process'),
       ],
       notes: [
-        `${sizes.rounds} interleaved rounds of ${sizes.total} launches per contender, ${IN_FLIGHT} in flight; throughput: median over rounds; stall: worst over rounds`,
+        `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(sizes.total, 'launch', 'launches')} per contender, ${IN_FLIGHT} in flight; ${sizes.rounds === 1 ? 'one round only, so no median' : 'throughput: median over rounds; stall: worst over rounds'}`,
         'stall: the longest gap between firings of a 1 ms setInterval during the round (the whole round if it never fired); c-limit: the longest time it spent handling one poll() wake-up (reaping and re-spawning every ready child), i.e. what a timer in a C event loop doing the same would wait',
       ],
     };

@@ -1,5 +1,6 @@
 // The interleaved sequential rounds shared by scenario 1 (throughput, latency) and
 // scenario 2 (launch call time): run once per bench run, whichever asks first.
+import { combinedOver, countOf } from '../count-noun.js';
 import { runInterleaved } from '../interleave.js';
 import type { ContenderName } from '../report.js';
 import type { BenchContext } from '../scenario.js';
@@ -57,7 +58,7 @@ async function measureSequential(context: BenchContext): Promise<SequentialRun> 
     contenders: contenders.map((contender) => contender.name),
     skipped,
     notes: [
-      `${sizes.rounds} interleaved rounds of ${sizes.perRound} launches per contender after ${sizes.warmup} warm-up launches; medians over rounds`,
+      `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(sizes.perRound, 'launch', 'launches')} per contender after ${countOf(sizes.warmup, 'warm-up launch', 'warm-up launches')}; ${combinedOver(sizes.rounds, 'medians')}`,
       'every contender: stdin /dev/null, stdout and stderr inherited, no output buffering',
     ],
   };

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 
 import type { ProcExitResult, ProcLauncher } from '../../contract.js';
+import { combinedOver, countOf } from '../count-noun.js';
 import type { OneShot } from '../one-shot.js';
 import { runInterleaved } from '../interleave.js';
 import type { ContenderName } from '../report.js';
@@ -78,7 +79,7 @@ export const systemdScenario: Scenario = {
           metric({ name: 'throughput', label: 'launch+exit/s', unit: '/s', better: 'higher' }, pick('throughput'), 'systemd-run'),
         ],
         notes: [
-          `${sizes.rounds} interleaved rounds of ${sizes.perRound} sequential launches of /bin/true per contender; medians over rounds`,
+          `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(sizes.perRound, 'sequential launch', 'sequential launches')} of /bin/true per contender; ${combinedOver(sizes.rounds, 'medians')}`,
           `systemd-run: \`systemd-run ${SYSTEMD_RUN_ARGS.join(' ')} /bin/true\` through child_process, until it exits`,
         ],
       };

@@ -1,5 +1,6 @@
 // Scenario 7: time to terminate 1,000 running procs and observe every exit, through
 // the launcher's own API (terminate() / ChildProcess.kill('SIGTERM')).
+import { combinedOver, countOf } from '../count-noun.js';
 import { createIdleSet, type IdleSetName } from '../idle-procs.js';
 import { idleCapacity } from '../limits.js';
 import type { ContenderName } from '../report.js';
@@ -15,7 +16,7 @@ const CONTENDERS: IdleSetName[] = ['native', 'child_process'];
 export const terminateScenario: Scenario = {
   name: 'terminate',
   number: 7,
-  title: 'terminate 1,000 running procs and observe every exit',
+  title: (quick) => terminateTitle((quick ? SIZES.quick : SIZES.full).procs),
   units: (quick) => CONTENDERS.length * (quick ? SIZES.quick : SIZES.full).rounds,
   async run(context) {
     const sizes = context.quick ? SIZES.quick : SIZES.full;
@@ -42,6 +43,7 @@ export const terminateScenario: Scenario = {
     const total = Object.fromEntries([...samples].map(([name, values]) => [name, median(values)]));
     const perProc = Object.fromEntries([...samples].map(([name, values]) => [name, (median(values) * 1000) / count]));
     return {
+      title: terminateTitle(count),
       status: 'ok',
       baseline: 'child_process',
       contenders: [...CONTENDERS],
@@ -51,9 +53,13 @@ export const terminateScenario: Scenario = {
         metric({ name: 'terminatePerProc', label: 'per proc', unit: 'us', better: 'lower' }, perProc, 'child_process'),
       ],
       notes: [
-        `${sizes.rounds} interleaved rounds; each starts ${count} idle \`sleep\` procs, then times terminate(id, 5000) (native) or kill('SIGTERM') (child_process) on each until every exit has been observed; medians over rounds`,
+        `${countOf(sizes.rounds, 'interleaved round')}; each starts ${countOf(count, 'idle `sleep` proc')}, then times terminate(id, 5000) (native) or kill('SIGTERM') (child_process) on each until every exit has been observed; ${combinedOver(sizes.rounds, 'medians')}`,
         ...(capacity.note === null ? [] : [capacity.note]),
       ],
     };
   },
 };
+
+function terminateTitle(procs: number): string {
+  return `terminate ${countOf(procs, 'running proc')} and observe every exit`;
+}
