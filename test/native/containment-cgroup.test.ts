@@ -37,7 +37,7 @@ describe.skipIf('skip' in root)('NativeProcLauncher with a cgroup per proc', () 
   it('starts each proc directly inside a cgroup of its own', async () => {
     const { result, grandchild } = await escaped('placed');
     const leaderCgroup = cgroupOf(result.pid!);
-    expect(leaderCgroup).toMatch(/\/proclaunch-test-containment-\d+\/p\d+-placed$/);
+    expect(leaderCgroup).toMatch(/\/proclaunch-test-containment-\d+\/proclaunch-\d+-[0-9a-f]{16}\/p\d+-placed$/);
     expect(cgroupOf(grandchild)).toBe(leaderCgroup);
     expect(readStatSession(grandchild)).not.toBe(result.pid);
     await launcher.kill('placed');
