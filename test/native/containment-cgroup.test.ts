@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
-import { removeCgroupTree, testCgroupRoot } from '../helpers/cgroup.js';
+import { cgroupOf, removeCgroupTree, testCgroupRoot } from '../helpers/cgroup.js';
 import { firstLine, firstLines, fixture } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/proc-table.js';
 
@@ -11,10 +11,6 @@ const rootPath = 'path' in root ? root.path : '';
 afterAll(() => {
   if (rootPath !== '') removeCgroupTree(rootPath);
 });
-
-function cgroupOf(pid: number): string {
-  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').find((line) => line.startsWith('0::'))!.slice(3);
-}
 
 describe.skipIf('skip' in root)('NativeProcLauncher with a cgroup per proc', () => {
   const launcher = 'path' in root ? new NativeProcLauncher({ cgroup: root.path }) : (undefined as never);
