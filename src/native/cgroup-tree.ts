@@ -87,7 +87,8 @@ export class CgroupTree {
     if (!isAbsolute(root)) throw new RangeError(`cgroup must be an absolute path, got ${JSON.stringify(root)}`);
     root = resolve(root);
     const parent = dirname(root);
-    if (!isCgroup2(parent)) {
+    // ROOT may also be a cgroup2 mount's top (its parent is then not on cgroup2).
+    if (!isCgroup2(parent) && !isCgroup2(root)) {
       const mount = findCgroup2Mount();
       throw cgroupError(
         `cgroup ${root}: its parent ${parent} is not on a cgroup v2 mount (cgroup2 ${mount === undefined ? 'is not mounted here' : `is at ${mount}`})`,
@@ -163,6 +164,11 @@ export class CgroupTree {
     }
   }
 
+  /** Pids in a cgroup and in the cgroups a proc may have made below it. */
+  pidsInTree(dir: string): number[] {
+    return [...this.pidsIn(dir), ...subdirsOf(dir).flatMap((sub) => this.pidsInTree(sub))];
+  }
+
   /** SIGKILL to every process in `dir` and below it (a leaf, or this launcher's directory). */
   kill(dir: string): void {
     this.#checkOwned(dir);
@@ -175,10 +181,16 @@ export class CgroupTree {
     }
   }
 
-  /** Removes a cgroup once its last process is gone; false if it stayed busy. */
+  /**
+   * Removes a leaf once its last process is gone, deepest first (a proc may have made
+   * cgroups of its own in its leaf); false if it stayed busy.
+   */
   async removeLeaf(leaf: string, timeoutMs = 2000): Promise<boolean> {
     this.#checkOwned(leaf);
     const deadline = Date.now() + timeoutMs;
+    const children = await Promise.all(subdirsOf(leaf).map((sub) => this.removeLeaf(sub, timeoutMs)));
+    // A child that stayed busy keeps its parent busy: do not wait for it twice.
+    if (children.includes(false)) return false;
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
       try {
         rmdirSync(leaf);
@@ -193,13 +205,12 @@ export class CgroupTree {
   }
 
   /**
-   * Kills everything in this launcher's directory and removes it, deepest first (a
-   * proc may have made cgroups of its own in its leaf), then ROOT if we made it and it
-   * is empty. Nothing else in ROOT is touched.
+   * Kills everything in this launcher's directory and removes it, deepest first, then
+   * ROOT if we made it and it is empty. Nothing else in ROOT is touched.
    */
   async dispose(): Promise<void> {
     this.kill(this.dir);
-    await this.#removeTree(this.dir);
+    await this.removeLeaf(this.dir);
     if (this.createdRoot) removeDirOnce(this.root);
   }
 
@@ -210,22 +221,14 @@ export class CgroupTree {
     if (this.createdRoot) removeDirOnce(this.root);
   }
 
-  async #removeTree(dir: string): Promise<boolean> {
-    const children = await Promise.all(subdirsOf(dir).map((sub) => this.#removeTree(sub)));
-    // A child that stayed busy keeps its parent busy: do not wait for it twice.
-    if (children.includes(false)) return false;
-    return this.removeLeaf(dir);
-  }
-
   #killMembers(dir: string): void {
-    for (const pid of this.pidsIn(dir)) {
+    for (const pid of this.pidsInTree(dir)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // gone already
       }
     }
-    for (const sub of subdirsOf(dir)) this.#killMembers(sub);
   }
 
   // The one guard between a bug and killing another application's processes.

@@ -197,7 +197,7 @@ export class NativeProcLauncher implements ProcLauncher {
   /** After the leader's exit: kill what is left in its cgroup (counted), then remove it. */
   #reapLeaf(leaf: string): { count: number; removed: Promise<boolean> } | undefined {
     const cgroups = this.#cgroups!;
-    const left = cgroups.pidsIn(leaf).length;
+    const left = cgroups.pidsInTree(leaf).length;
     if (!this.#killGroupOnExit && left > 0) return { count: 0, removed: Promise.resolve(false) };
     if (left > 0) cgroups.kill(leaf);
     return { count: left, removed: cgroups.removeLeaf(leaf) };

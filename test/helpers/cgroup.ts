@@ -93,3 +93,20 @@ export async function startForeignProc(dir: string): Promise<ForeignProc> {
     },
   };
 }
+
+/**
+ * `/bin/sh -c` text for a proc that makes cgroups of its own in its leaf
+ * (LEAF/nested/deeper), moves a sleep there and prints the sleep's pid; then it
+ * waits, or with `exit` leaves the sleep behind and exits 0.
+ */
+export function nestedCgroupScript(then: 'wait' | 'exit'): string {
+  const mount = findCgroup2Mount()!;
+  return [
+    `d="${mount}$(sed -n 's/^0:://p' /proc/self/cgroup)/nested/deeper"`,
+    'mkdir -p "$d" || exit 3',
+    '/bin/sleep 100000 &',
+    'echo $! > "$d/cgroup.procs" || exit 4',
+    'echo $!',
+    then === 'wait' ? 'wait' : 'exit 0',
+  ].join('\n');
+}
