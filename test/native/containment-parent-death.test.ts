@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { cgroupDirOf, removeCgroupTree, startForeignProc, subCgroups, testCgroupRoot, type ForeignProc } from '../helpers/cgroup.js';
+import { cgroupDirOf, nestedCgroupScript, removeCgroupTree, startForeignProc, subCgroups, testCgroupRoot, type ForeignProc } from '../helpers/cgroup.js';
 import { isRunning, killQuietly, waitFor } from '../helpers/proc-table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -97,6 +97,50 @@ describe('a SIGKILLed parent', () => {
     expect(others.every((proc) => isRunning(proc.pid))).toBe(true);
     expect(cgroupDirOf(others[0]!.pid)).toBe(`${root.path}/p1-p0`);
     expect(cgroupDirOf(others[1]!.pid)).toBe(root.path);
+  });
+
+  it('the watchdog removes cgroups a proc made in its own leaf, deepest first, and nothing else', async (ctx) => {
+    const root = testCgroupRoot('pdeath-nested');
+    if ('skip' in root) return ctx.skip();
+    roots.push(root.path);
+    const other = await startForeignProc(`${root.path}/other-app`);
+    foreign.push(other);
+    const script = `
+      const [entry, cgroup, text] = process.argv.slice(1);
+      const { NativeProcLauncher } = await import(entry);
+      const launcher = new NativeProcLauncher({ cgroup });
+      const result = await launcher.launch('nested', { command: { program: '/bin/sh', args: ['-c', text] }, wantStdio: true });
+      let out = '';
+      result.stdio.stdout.on('data', (chunk) => {
+        out += chunk;
+        if (out.includes('\\n')) process.stdout.write(out);
+      });
+      setInterval(() => {}, 1 << 30);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, entry, root.path, nestedCgroupScript('wait')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const sleeper = await new Promise<number>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('\n')) resolve(Number(text.slice(0, text.indexOf('\n'))));
+        });
+        child.once('exit', (code, signal) => reject(new Error(`host exited early: ${code ?? signal}`)));
+      });
+      const deeper = cgroupDirOf(sleeper);
+      const own = dirname(dirname(dirname(deeper)));
+      expect(dirname(own)).toBe(root.path);
+      child.kill('SIGKILL');
+      await waitFor(() => !isRunning(sleeper), 'the sleep in the nested cgroup to die', 10_000);
+      await waitFor(() => !existsSync(own), `the launcher's cgroup ${own} to be removed`, 10_000);
+      expect(subCgroups(root.path)).toEqual(['other-app']);
+      expect(isRunning(other.pid)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('without cgroup: the leaders die (PR_SET_PDEATHSIG), their descendants survive', async () => {
