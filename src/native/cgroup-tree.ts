@@ -99,13 +99,17 @@ export class CgroupTree {
     this.root = root;
     let created = false;
     let dir: string | undefined;
+    let rootGone = true;
     for (let attempt = 1; dir === undefined; attempt++) {
-      try {
-        // Per attempt: another launcher that created ROOT may remove it (empty) between
-        // our mkdir of ROOT and of our own directory; then we make it again, and own it.
-        created = makeDir(root);
-      } catch (error) {
-        throw cgroupError(`cannot create cgroup ${root}: ${(error as Error).message}`, error as NodeJS.ErrnoException, root);
+      if (rootGone) {
+        try {
+          // Again after ENOENT: another launcher that created ROOT may remove it (empty)
+          // between our mkdir of ROOT and of our own directory; we make it again, and own it.
+          created = makeDir(root);
+        } catch (error) {
+          throw cgroupError(`cannot create cgroup ${root}: ${(error as Error).message}`, error as NodeJS.ErrnoException, root);
+        }
+        rootGone = false;
       }
       // The pid says who owns it to a human; the random part makes it unique across
       // pid namespaces, threads and launchers of one process, and unguessable.
@@ -115,6 +119,7 @@ export class CgroupTree {
         dir = candidate;
       } catch (error) {
         const code = codeOf(error);
+        rootGone = code === 'ENOENT';
         if ((code === 'EEXIST' || code === 'ENOENT') && attempt < MAX_OWN_DIR_ATTEMPTS) continue;
         if (created) removeDirOnce(root);
         throw cgroupError(`cannot create this launcher's cgroup in ${root}: ${(error as Error).message}`, error as NodeJS.ErrnoException, candidate);
