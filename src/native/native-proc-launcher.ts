@@ -36,10 +36,13 @@ export interface NativeProcLauncherOptions {
   /** Whether a running proc keeps the Node event loop alive, like child_process (default: true). */
   keepAlive?: boolean;
   /**
-   * A cgroup v2 directory (created if missing) under which each proc gets a cgroup of
-   * its own: kill and the terminate escalation then reach descendants that left the
-   * process group (setsid), and with `parentDeathSignal` a watchdog kills the whole
-   * tree if this process dies (default: none).
+   * A cgroup v2 directory ROOT (created if missing), possibly shared with others. The
+   * launcher makes its own directory ROOT/proclaunch-<pid>-<random> and gives each proc
+   * a cgroup inside it: kill and the terminate escalation then reach descendants that
+   * left the process group (setsid), and with `parentDeathSignal` a watchdog kills the
+   * launcher's directory if this process dies. Nothing else in ROOT is ever killed or
+   * removed; ROOT itself is removed only if this launcher created it and it is empty
+   * (default: none).
    */
   cgroup?: string;
 }
@@ -75,8 +78,15 @@ export class NativeProcLauncher implements ProcLauncher {
     this.#parentDeathSignal = pdeath === false ? 0 : resolveSignal(pdeath, 'parentDeathSignal');
     addon(); // load now: a broken build fails at construction, not at the first launch
     if (options.cgroup !== undefined) {
-      this.#cgroups = new CgroupTree(checkString(options.cgroup, 'cgroup', { nonEmpty: true }));
-      if (this.#parentDeathSignal !== 0) this.#watchdog = new ParentDeathWatchdog(this.#cgroups.root, this.#cgroups.createdRoot);
+      const cgroups = new CgroupTree(checkString(options.cgroup, 'cgroup', { nonEmpty: true }));
+      try {
+        if (this.#parentDeathSignal !== 0) this.#watchdog = new ParentDeathWatchdog(cgroups.dir, cgroups.createdRoot);
+      } catch (error) {
+        // A failed constructor leaves nothing behind: not our directory, not a ROOT we made.
+        cgroups.removeNow();
+        throw error;
+      }
+      this.#cgroups = cgroups;
     }
     liveLaunchers.add(this);
   }
@@ -187,7 +197,7 @@ export class NativeProcLauncher implements ProcLauncher {
   /** After the leader's exit: kill what is left in its cgroup (counted), then remove it. */
   #reapLeaf(leaf: string): { count: number; removed: Promise<boolean> } | undefined {
     const cgroups = this.#cgroups!;
-    const left = cgroups.pidsIn(leaf).length;
+    const left = cgroups.pidsInTree(leaf).length;
     if (!this.#killGroupOnExit && left > 0) return { count: 0, removed: Promise.resolve(false) };
     if (left > 0) cgroups.kill(leaf);
     return { count: left, removed: cgroups.removeLeaf(leaf) };

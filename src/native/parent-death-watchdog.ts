@@ -1,5 +1,6 @@
-// A tiny helper process that outlives a SIGKILLed parent and kills the launcher's
-// cgroup tree then. PR_SET_PDEATHSIG only reaches direct children; this reaches all.
+// A tiny helper process that outlives a SIGKILLed parent and then kills the launcher's
+// own cgroup directory (never the shared root). PR_SET_PDEATHSIG only reaches direct
+// children; this reaches all.
 import { existsSync } from 'node:fs';
 
 import { ProcLauncherError } from '../contract.js';
@@ -13,7 +14,11 @@ export class ParentDeathWatchdog {
   readonly pid: number;
   readonly #exited: Promise<void>;
 
-  constructor(cgroupRoot: string, removeRoot: boolean) {
+  /**
+   * `ownDir`: the launcher's own cgroup directory, killed and removed when we die.
+   * `removeParentIfEmpty`: the launcher created the root above it, so it goes too when empty.
+   */
+  constructor(ownDir: string, removeParentIfEmpty: boolean) {
     const program = watchdogPath();
     if (!existsSync(program)) {
       throw new ProcLauncherError('other', `the watchdog helper is missing at ${program}: rebuild the addon (npm rebuild)`, {
@@ -24,7 +29,7 @@ export class ParentDeathWatchdog {
     }
     const spawned = addon().spawn({
       paths: [program],
-      argv: ['proclaunch-watchdog', cgroupRoot, ...(removeRoot ? ['--remove'] : [])],
+      argv: ['proclaunch-watchdog', ownDir, ...(removeParentIfEmpty ? ['--remove-parent'] : [])],
       env: [],
       inheritEnviron: false,
       envRemove: [],

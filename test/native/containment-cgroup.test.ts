@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
-import { removeCgroupTree, testCgroupRoot } from '../helpers/cgroup.js';
+import { cgroupDirOf, cgroupOf, nestedCgroupScript, removeCgroupTree, subCgroups, testCgroupRoot } from '../helpers/cgroup.js';
 import { firstLine, firstLines, fixture } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/proc-table.js';
 
@@ -11,10 +12,6 @@ const rootPath = 'path' in root ? root.path : '';
 afterAll(() => {
   if (rootPath !== '') removeCgroupTree(rootPath);
 });
-
-function cgroupOf(pid: number): string {
-  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').find((line) => line.startsWith('0::'))!.slice(3);
-}
 
 describe.skipIf('skip' in root)('NativeProcLauncher with a cgroup per proc', () => {
   const launcher = 'path' in root ? new NativeProcLauncher({ cgroup: root.path }) : (undefined as never);
@@ -37,7 +34,7 @@ describe.skipIf('skip' in root)('NativeProcLauncher with a cgroup per proc', () 
   it('starts each proc directly inside a cgroup of its own', async () => {
     const { result, grandchild } = await escaped('placed');
     const leaderCgroup = cgroupOf(result.pid!);
-    expect(leaderCgroup).toMatch(/\/proclaunch-test-containment-\d+\/p\d+-placed$/);
+    expect(leaderCgroup).toMatch(/\/proclaunch-test-containment-\d+\/proclaunch-\d+-[0-9a-f]{16}\/p\d+-placed$/);
     expect(cgroupOf(grandchild)).toBe(leaderCgroup);
     expect(readStatSession(grandchild)).not.toBe(result.pid);
     await launcher.kill('placed');
@@ -73,6 +70,36 @@ describe.skipIf('skip' in root)('NativeProcLauncher with a cgroup per proc', () 
     expect(exit).toMatchObject({ kind: 'exited', code: 0, orphansKilled: 1 });
     expect(isRunning(grandchild)).toBe(false);
     expect(existsSync(`/sys/fs/cgroup/unified${leaf}`) || existsSync(`/sys/fs/cgroup${leaf}`)).toBe(false);
+  });
+
+  it('kills and removes the cgroups a proc made in its own leaf, deepest first, when the leader exits', async () => {
+    const result = await launcher.launch('nested-exit', { command: { program: '/bin/sh', args: ['-c', nestedCgroupScript('exit')] }, wantStdio: true });
+    if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
+    const sleeper = Number(await firstLine(result.stdio.stdout));
+    result.stdio.stdout.resume();
+    const deeper = cgroupDirOf(sleeper);
+    expect(deeper).toMatch(/\/p\d+-nested-exit\/nested\/deeper$/);
+    expect(await result.exit).toMatchObject({ kind: 'exited', code: 0, orphansKilled: 1 });
+    expect(isRunning(sleeper)).toBe(false);
+    expect(existsSync(dirname(dirname(deeper)))).toBe(false);
+  });
+
+  it('dispose() kills and removes the cgroups a proc made in its own leaf', async () => {
+    const own = `${rootPath}-nested`;
+    const other = new NativeProcLauncher({ cgroup: own });
+    try {
+      const result = await other.launch('nested', { command: { program: '/bin/sh', args: ['-c', nestedCgroupScript('wait')] }, wantStdio: true });
+      if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
+      const sleeper = Number(await firstLine(result.stdio.stdout));
+      result.stdio.stdout.resume();
+      expect(subCgroups(dirname(dirname(cgroupDirOf(sleeper))))).toEqual(['nested']);
+      await other.dispose();
+      expect(isRunning(sleeper)).toBe(false);
+      // The launcher made `own`, so with its directory gone it is removed too.
+      expect(existsSync(own)).toBe(false);
+    } finally {
+      removeCgroupTree(own);
+    }
   });
 
   it('reports zero orphans for a proc that leaves nothing behind', async () => {
