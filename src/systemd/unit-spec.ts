@@ -9,6 +9,7 @@ import { codeOfErrno, describeErrno } from '../common/system-error.js';
 import { checkMemNodes, cpusOfNodes } from '../native/host-numa.js';
 import { programCandidates } from '../native/program-paths.js';
 import { Variant } from './systemd-bus.js';
+import { checkExecPath, checkUnitFilePath, escapeDollars } from './unit-file-text.js';
 
 const MPOL_BIND = 2;
 /** systemd accepts only shell-like variable names (env_name_is_valid). */
@@ -29,8 +30,8 @@ export type UnitProperty = [string, Variant];
 
 /** The working directory, absolute (relative ones and the default are the caller's cwd, as in native). */
 export function resolveCwd(launch: NormalizedLaunch): string {
-  if (launch.cwd === undefined) return process.cwd();
-  const cwd = resolve(process.cwd(), launch.cwd);
+  if (launch.cwd === undefined) return checkUnitFilePath(process.cwd(), "opts.command.cwd (default: this process's cwd)");
+  const cwd = checkUnitFilePath(resolve(process.cwd(), launch.cwd), 'opts.command.cwd');
   let isDir: boolean;
   try {
     isDir = statSync(cwd).isDirectory();
@@ -49,11 +50,12 @@ export function resolveProgram(launch: NormalizedLaunch, cwd: string): string {
     try {
       if (!statSync(path).isFile()) throw Object.assign(new Error('not a regular file'), { errno: -13 });
       accessSync(path, constants.X_OK);
-      return path;
     } catch (err) {
       // As execvp: EACCES from any candidate wins over a later ENOENT.
       if (firstError === null || errnoOf(err) === 13) firstError = err;
+      continue;
     }
+    return checkExecPath(path, 'opts.command.program');
   }
   throw systemError(launch, firstError, 'exec', 'execve', launch.program);
 }
@@ -75,8 +77,9 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
     ['Description', new Variant('s', settings.description)],
     // Type=exec: the start job ends only once execve succeeded, so a missing program is a launch error.
     ['Type', new Variant('s', 'exec')],
-    // ExecStartEx with no-env-expand: systemd must not expand "$VAR" in user arguments.
-    ['ExecStartEx', new Variant('a(sasas)', [[program, [launch.arg0, ...launch.args], ['no-env-expand']]])],
+    // ExecStart, not ExecStartEx: systemd 252 writes ExecStartEx= into the transient file but
+    // cannot read it back, so after a daemon-reload the unit would be `bad-setting`.
+    ['ExecStart', new Variant('a(sasb)', [[program, [launch.arg0, ...launch.args].map(escapeDollars), false]])],
     ['Environment', new Variant('as', env)],
     ['WorkingDirectory', new Variant('s', cwd)],
     // Pinned until we read the exit and Unref() it; then collected even when failed.
@@ -86,8 +89,10 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
     ['TimeoutStopUSec', new Variant('t', BigInt(Math.max(1, Math.round(settings.stopTimeoutMs * 1000))))],
   ];
   if (settings.slice !== null) props.push(['Slice', new Variant('s', settings.slice)]);
-  if (settings.stdoutSocket !== null) props.push(['StandardOutputFile', new Variant('s', settings.stdoutSocket)]);
-  if (settings.stderrSocket !== null) props.push(['StandardErrorFile', new Variant('s', settings.stderrSocket)]);
+  // The socket directory comes from XDG_RUNTIME_DIR or TMPDIR, and is written raw too.
+  const socketOption = 'the stdio socket path (under $XDG_RUNTIME_DIR or $TMPDIR)';
+  if (settings.stdoutSocket !== null) props.push(['StandardOutputFile', new Variant('s', checkUnitFilePath(settings.stdoutSocket, socketOption))]);
+  if (settings.stderrSocket !== null) props.push(['StandardErrorFile', new Variant('s', checkUnitFilePath(settings.stderrSocket, socketOption))]);
   if (settings.stdoutFd !== null) props.push(['StandardOutputFileDescriptor', new Variant('h', settings.stdoutFd)]);
   if (settings.stderrFd !== null) props.push(['StandardErrorFileDescriptor', new Variant('h', settings.stderrFd)]);
   props.push(...bindProperties(launch));
