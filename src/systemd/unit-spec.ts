@@ -12,6 +12,8 @@ import { Variant } from './systemd-bus.js';
 import { checkExecPath, checkUnitFilePath, escapeDollars } from './unit-file-text.js';
 
 const MPOL_BIND = 2;
+/** Below systemd's LONG_LINE_MAX (1 MiB) for a unit-file line, with room for `Environment=`. */
+const MAX_ENV_LINE = 1_000_000;
 /** systemd accepts only shell-like variable names (env_name_is_valid). */
 const SYSTEMD_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -80,7 +82,7 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
     // ExecStart, not ExecStartEx: systemd 252 writes ExecStartEx= into the transient file but
     // cannot read it back, so after a daemon-reload the unit would be `bad-setting`.
     ['ExecStart', new Variant('a(sasb)', [[program, [launch.arg0, ...launch.args].map(escapeDollars), false]])],
-    ['Environment', new Variant('as', env)],
+    ...environmentChunks(env).map((chunk): UnitProperty => ['Environment', new Variant('as', chunk)]),
     ['WorkingDirectory', new Variant('s', cwd)],
     // Pinned until we read the exit and Unref() it; then collected even when failed.
     ['AddRef', new Variant('b', true)],
@@ -97,6 +99,26 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
   if (settings.stderrFd !== null) props.push(['StandardErrorFileDescriptor', new Variant('h', settings.stderrFd)]);
   props.push(...bindProperties(launch));
   return props;
+}
+
+/**
+ * systemd writes each Environment property as one `Environment=` line of the unit file, and
+ * reads lines of at most 1 MiB back at a reload (a longer one makes the unit `error`): so the
+ * variables go in several properties, each under that limit even if every byte were escaped.
+ */
+function environmentChunks(env: readonly string[]): string[][] {
+  const chunks: string[][] = [[]];
+  let size = 0;
+  for (const entry of env) {
+    const worst = Buffer.byteLength(entry) * 4 + 3; // "\ooo" per byte, quotes, separator
+    if (size + worst > MAX_ENV_LINE && chunks.at(-1)!.length > 0) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks.at(-1)!.push(entry);
+    size += worst;
+  }
+  return chunks;
 }
 
 function bindProperties(launch: NormalizedLaunch): UnitProperty[] {

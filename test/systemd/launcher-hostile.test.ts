@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import type { LaunchResult } from '../../src/index.js';
 import { describeProcId } from '../../src/systemd/unit-file-text.js';
+import { fixture } from '../helpers/fixtures.js';
 import { unitProperties } from './bus-tools.js';
 import { busAddress, daemonReload, launcherFor, skipNote, systemd } from './harness.js';
 
@@ -90,6 +91,20 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher with hostile strings, a
     for (const result of results) expect(await result.exit).toMatchObject({ kind: 'signaled', signal: 15 });
     expect(existsSync(marker)).toBe(false);
     expect(launcher.size).toBe(0);
+  });
+
+  it('keeps an environment larger than a unit-file line (1 MiB) loadable across a reload', async () => {
+    const env = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`BIG${i}`, `${'v'.repeat(100_000)}${i}`]));
+    const result = await launcher.launch('big-env', { command: { program: fixture('forever'), env } });
+    await daemonReload();
+    const name = launcher.unitNameOf('big-env');
+    expect(await unitProperties(busAddress(), name, 'Unit', ['LoadState'])).toEqual({ LoadState: 'loaded' });
+    const { Environment } = await unitProperties(busAddress(), name, 'Service', ['Environment']);
+    const entries = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+    expect(Environment).toEqual(expect.arrayContaining(entries));
+    expect(procStrings(result.pid!, 'environ')).toEqual(expect.arrayContaining(entries));
+    await launcher.kill('big-env');
+    expect(await result.exit).toMatchObject({ kind: 'signaled', signal: 9 });
   });
 
   it('rejects a cwd that systemd would change on reload, naming the option', async () => {
