@@ -26,6 +26,10 @@ export interface LiveUnit {
   escalationDeadline: number;
   /** Set once the unit is finished or gone, so that is handled once. */
   finishing: boolean;
+  /** Unref'd: its next UnitRemoved is the real unload. */
+  releasing: boolean;
+  /** Counts UnitRemoved signals: only the latest one's re-check may decide. */
+  removalChecks: number;
 }
 
 export function newLiveUnit(procId: string, watch: UnitWatch, tailLines: number): LiveUnit {
@@ -47,5 +51,7 @@ export function newLiveUnit(procId: string, watch: UnitWatch, tailLines: number)
     escalation: undefined,
     escalationDeadline: Infinity,
     finishing: false,
+    releasing: false,
+    removalChecks: 0,
   };
 }

@@ -12,14 +12,19 @@ import { resolveOptions, type ResolvedOptions, type SystemdProcLauncherOptions }
 import { newLiveUnit, type LiveUnit } from './live-unit.js';
 import { SocketCapture, SocketDir, openUnitStdio } from './stdio-sockets.js';
 import { PipeCapture } from './stdio-pipes.js';
-import { SystemdBus, describe, isGoneError, isUnitExistsError, type BusListener } from './systemd-bus.js';
-import { exitResultOf, serviceStateOf, startFailureOf, type ServiceState } from './unit-exit.js';
+import { duplicateError, startTransientUnit } from './start-unit.js';
+import { SystemdBus, describe, isGoneError, type BusListener } from './systemd-bus.js';
+import { exitResultOf, hasExited, serviceStateOf, startFailureOf, type ServiceState } from './unit-exit.js';
+import { describeProcId } from './unit-file-text.js';
+import { UnitIndex } from './unit-index.js';
 import { unitNameOf, unitObjectPath } from './unit-name.js';
+import { recheckUnit } from './unit-recheck.js';
 import { resolveCwd, resolveProgram, unitEnvironment, unitProperties } from './unit-spec.js';
 import { UnitWatch } from './unit-watch.js';
 import { waitAtMost } from '../common/wait-at-most.js';
 
 const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
+const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
 const SIGTERM = 15;
 const SIGKILL = 9;
 /** How long a finished unit may take to be unloaded after Unref before we stop waiting. */
@@ -35,10 +40,11 @@ export type { SystemdBusOption, SystemdProcLauncherOptions } from './launcher-op
 
 export class SystemdProcLauncher implements ProcLauncher {
   readonly #options: ResolvedOptions;
+  /** Procs by id, from launch() until their exit: a second launch of an id is a duplicate. */
   readonly #units = new Map<string, LiveUnit>();
-  /** Units by unit name and by object path, for the bus's signals. */
-  readonly #byName = new Map<string, LiveUnit>();
-  readonly #byPath = new Map<string, LiveUnit>();
+  /** Units whose StartTransientUnit succeeded, and units still being started, for the bus's signals. */
+  readonly #started = new UnitIndex();
+  readonly #starting = new UnitIndex();
   readonly #sockets: SocketDir;
   readonly #launching = new Set<Promise<unknown>>();
   #bus: Promise<SystemdBus> | null = null;
@@ -83,12 +89,14 @@ export class SystemdProcLauncher implements ProcLauncher {
     const program = resolveProgram(launch, cwd);
     const env = unitEnvironment(launch, Object.keys(opts.command.env ?? {}));
     const name = unitNameOf(this.#options.unitPrefix, launch.procId);
+    const holder = this.#unitNamed(name);
+    if (holder !== undefined) throw duplicateError(launch.procId, `its unit name ${name} is in use by "${holder.procId}"`);
 
     const unit = newLiveUnit(launch.procId, new UnitWatch(name, unitObjectPath(name)), launch.tailLines);
-    // Reserved before the first await, so a concurrent launch of the same id is a duplicate.
+    // Reserved before the first await, so a concurrent launch of the same id is a duplicate;
+    // both slots were checked free, so nothing of another proc is replaced.
     this.#units.set(launch.procId, unit);
-    this.#byName.set(name, unit);
-    this.#byPath.set(unit.watch.path, unit);
+    this.#starting.add(unit);
     const attempt = this.#start(unit, launch, program, cwd, env);
     this.#launching.add(attempt);
     this.#busy(+1);
@@ -166,7 +174,7 @@ export class SystemdProcLauncher implements ProcLauncher {
     unit.captures = [stdout, stderr].filter((capture) => capture !== null);
     if (stderr !== null) unit.stderrEnded = stderr.ended;
     const properties = unitProperties(launch, program, cwd, env, {
-      description: `proclaunch: ${launch.procId}`,
+      description: describeProcId(launch.procId),
       slice: this.#options.slice,
       stopTimeoutMs: this.#options.stopTimeoutMs,
       stdoutSocket: stdout instanceof SocketCapture ? stdout.path : null,
@@ -185,7 +193,10 @@ export class SystemdProcLauncher implements ProcLauncher {
     });
     // It may be rejected (bus lost, unit unloaded) before it is awaited below.
     jobResult.catch(() => {});
-    const job = await this.#startUnit(bus, unit, properties);
+    const job = await startTransientUnit(bus, { procId: unit.procId, name: unit.watch.name, path: unit.watch.path }, properties);
+    // Only a started unit is tracked as this launcher's (the name stays routed meanwhile).
+    this.#started.add(unit);
+    this.#starting.remove(unit);
     // systemd has its own copies of the pipes' write ends now: ours would keep the
     // streams from ever ending.
     for (const capture of unit.captures) if (capture instanceof PipeCapture) capture.releaseUnitEnd();
@@ -205,35 +216,11 @@ export class SystemdProcLauncher implements ProcLauncher {
     unit.watch.listen({
       started: () => {},
       finished: () => void this.#finish(unit),
-      vanished: () => this.#fail(unit, `unit ${unit.watch.name} was unloaded by systemd before its exit was seen`),
+      vanished: () => this.#vanished(unit),
     });
     // A unit already finished (a fast program) is reported by listen() at once.
     if (this.#disposed) void this.#signalAll(unit, SIGKILL).catch(() => {});
     return { pid, startedAt, stdio, exit: unit.exit };
-  }
-
-  /** StartTransientUnit; a loaded but dead unit of the same name (left by a crash) is cleared once. */
-  async #startUnit(bus: SystemdBus, unit: LiveUnit, properties: unknown[]): Promise<string> {
-    const start = async (): Promise<string> => {
-      const [job] = await bus.callManager('StartTransientUnit', 'ssa(sv)a(sa(sv))', [unit.watch.name, 'fail', properties, []]);
-      return String(job);
-    };
-    try {
-      return await start();
-    } catch (err) {
-      if (!isUnitExistsError(err)) throw this.#launchError(unit, err);
-    }
-    const state = await bus.getProperty(unit.watch.path, 'org.freedesktop.systemd1.Unit', 'ActiveState').catch(() => 'unknown');
-    if (state !== 'inactive' && state !== 'failed') {
-      throw duplicateError(unit.procId, `its unit ${unit.watch.name} is still ${String(state)} in the systemd manager`);
-    }
-    await bus.callManager('ResetFailedUnit', 's', [unit.watch.name]).catch(() => {});
-    try {
-      return await start();
-    } catch (err) {
-      if (isUnitExistsError(err)) throw duplicateError(unit.procId, `its unit ${unit.watch.name} is still loaded in the systemd manager`);
-      throw this.#launchError(unit, err);
-    }
   }
 
   /** The unit is inactive or failed: read its exit, let systemd unload it, then settle. */
@@ -245,7 +232,7 @@ export class SystemdProcLauncher implements ProcLauncher {
     let result: ProcExitResult;
     try {
       if (bus === null || bus === undefined) throw new Error('the bus is gone');
-      if (unit.watch.service.code === undefined) Object.assign(unit.watch.service, await this.#serviceState(bus, unit));
+      if (!hasExited(unit.watch.service)) Object.assign(unit.watch.service, await this.#serviceState(bus, unit));
       result = exitResultOf(unit.watch.service, unit.watch.name);
       await this.#release(bus, unit);
     } catch (err) {
@@ -259,6 +246,7 @@ export class SystemdProcLauncher implements ProcLauncher {
   /** Unref the pinned unit and wait (bounded) until systemd has unloaded it. */
   async #release(bus: SystemdBus, unit: LiveUnit): Promise<void> {
     const unloaded = new Promise<void>((resolve) => unit.watch.listen({ started: () => {}, finished: () => {}, vanished: resolve }));
+    unit.releasing = true;
     try {
       await bus.callUnit(unit.watch.path, 'Unref');
     } catch (err) {
@@ -267,6 +255,34 @@ export class SystemdProcLauncher implements ProcLauncher {
       await bus.callManager('ResetFailedUnit', 's', [unit.watch.name]).catch(() => {});
     }
     await waitAtMost(unloaded, UNLOAD_WAIT_MS);
+  }
+
+  /** systemd unloaded the unit for good (not a reload): an exit already signalled still counts. */
+  #vanished(unit: LiveUnit): void {
+    if (hasExited(unit.watch.service)) void this.#finish(unit);
+    else this.#fail(unit, `unit ${unit.watch.name} was unloaded by systemd before its exit was seen`);
+  }
+
+  /** A UnitRemoved: the real unload after Unref, or a daemon-reload that loaded the unit again. */
+  async #unitRemoved(unit: LiveUnit): Promise<void> {
+    if (unit.releasing) return unit.watch.unitRemoved();
+    const check = ++unit.removalChecks;
+    const bus = await this.#bus?.catch(() => null);
+    if (bus === null || bus === undefined) return;
+    const found = await recheckUnit(bus, unit.watch.name, unit.watch.path);
+    // A later UnitRemoved has its own check; a settled unit needs none.
+    if (check !== unit.removalChecks || unit.settled) return;
+    if (found.kind === 'gone') {
+      unit.watch.unitRemoved();
+    } else if (found.kind === 'loaded') {
+      // What may have changed while the manager reloaded (the program may have exited).
+      unit.watch.propertiesChanged(SERVICE_IFACE, found.service);
+      unit.watch.propertiesChanged(UNIT_IFACE, found.unit);
+    }
+  }
+
+  #unitNamed(name: string): LiveUnit | undefined {
+    return this.#started.named(name) ?? this.#starting.named(name);
   }
 
   #fail(unit: LiveUnit, reason: string): void {
@@ -288,8 +304,8 @@ export class SystemdProcLauncher implements ProcLauncher {
 
   #forget(unit: LiveUnit): void {
     if (this.#units.get(unit.procId) === unit) this.#units.delete(unit.procId);
-    if (this.#byName.get(unit.watch.name) === unit) this.#byName.delete(unit.watch.name);
-    if (this.#byPath.get(unit.watch.path) === unit) this.#byPath.delete(unit.watch.path);
+    this.#started.remove(unit);
+    this.#starting.remove(unit);
     this.#updateRef();
   }
 
@@ -316,9 +332,12 @@ export class SystemdProcLauncher implements ProcLauncher {
   #connect(): Promise<SystemdBus> {
     if (this.#bus === null) {
       const listener: BusListener = {
-        unitPropertiesChanged: (path, iface, changed) => this.#byPath.get(path)?.watch.propertiesChanged(iface, changed),
-        jobRemoved: (unitName, job, result) => this.#byName.get(unitName)?.watch.jobRemoved(job, result),
-        unitRemoved: (unitName) => this.#byName.get(unitName)?.watch.unitRemoved(),
+        unitPropertiesChanged: (path, iface, changed) => (this.#started.at(path) ?? this.#starting.at(path))?.watch.propertiesChanged(iface, changed),
+        jobRemoved: (unitName, job, result) => this.#unitNamed(unitName)?.watch.jobRemoved(job, result),
+        unitRemoved: (unitName) => {
+          const unit = this.#unitNamed(unitName);
+          if (unit !== undefined) void this.#unitRemoved(unit);
+        },
         lost: (reason) => this.#lost(connecting, reason),
       };
       const { address, busLabel, connectTimeoutMs } = this.#options;
@@ -357,15 +376,6 @@ export class SystemdProcLauncher implements ProcLauncher {
     return typeof pid === 'number' && pid > 0 ? pid : null;
   }
 
-  #launchError(unit: LiveUnit, err: unknown): ProcLauncherError {
-    if (err instanceof ProcLauncherError) return err;
-    return new ProcLauncherError('launch', `cannot launch "${unit.procId}": systemd refused unit ${unit.watch.name}: ${describe(err)}`, {
-      code: 'ERR_SYSTEMD_START',
-      stage: 'start',
-      cause: err,
-    });
-  }
-
   #busy(delta: number): void {
     this.#inFlight += delta;
     this.#updateRef();
@@ -380,8 +390,3 @@ export class SystemdProcLauncher implements ProcLauncher {
     void bus.then((connected) => connected.setRef(this.#inFlight + live > 0), () => {});
   }
 }
-
-function duplicateError(procId: string, why: string): ProcLauncherError {
-  return new ProcLauncherError('launch', `cannot launch "${procId}": ${why}`, { code: 'EEXIST', errno: 17, stage: 'validate' });
-}
-

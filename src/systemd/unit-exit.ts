@@ -38,6 +38,11 @@ export function serviceStateOf(changed: Record<string, unknown>, into: ServiceSt
   if (typeof changed['Result'] === 'string') into.result = changed['Result'];
 }
 
+/** ExecMainCode says the main process has ended (it is 0 while it runs or never ran). */
+export function hasExited(state: ServiceState): boolean {
+  return state.code === CLD_EXITED || state.code === CLD_KILLED || state.code === CLD_DUMPED;
+}
+
 /** The exit of a unit whose program ran (ExecMainCode set), or `failed` with systemd's word. */
 export function exitResultOf(state: ServiceState, unitName: string): ProcExitResult {
   const status = state.status ?? 0;

@@ -9,6 +9,8 @@ const UNIT_NAME_MAX = 255;
 const SUFFIX = '.service';
 const MAX_PREFIX = 100;
 const HASH_CHARS = 16;
+/** Starts the hash of a cut name; a sequence the escaping never produces (see unitNameOf). */
+export const HASH_MARK = '\\-';
 /** Characters kept as they are; everything else becomes `\xNN` per UTF-8 byte. */
 const PLAIN = /^[A-Za-z0-9:_.-]$/;
 
@@ -27,18 +29,19 @@ export function checkUnitPrefix(value: unknown): string {
 /**
  * `<prefix><escaped id>.service`. Escaping keeps [A-Za-z0-9:_.-] and writes any other
  * byte as `\xNN` (as systemd-escape does), so distinct ids give distinct names. An id too
- * long for the limit is cut and ends in a hash of the whole id.
+ * long for the limit is cut and ends in `\-` and a hash of the whole id: escaping only ever
+ * puts `x` after a `\`, so no plain name can equal a hashed one.
  */
 export function unitNameOf(prefix: string, procId: string): string {
   const escaped = escapeId(procId);
   const room = UNIT_NAME_MAX - SUFFIX.length - prefix.length;
   if (escaped.length <= room) return `${prefix}${escaped}${SUFFIX}`;
   const hash = createHash('sha256').update(procId).digest('hex').slice(0, HASH_CHARS);
-  let keep = escaped.slice(0, room - HASH_CHARS - 1);
+  let keep = escaped.slice(0, room - HASH_CHARS - HASH_MARK.length);
   // Never cut an escape sequence in half.
   const partial = keep.lastIndexOf('\\');
   if (partial >= 0 && partial > keep.length - 4) keep = keep.slice(0, partial);
-  return `${prefix}${keep}-${hash}${SUFFIX}`;
+  return `${prefix}${keep}${HASH_MARK}${hash}${SUFFIX}`;
 }
 
 function escapeId(procId: string): string {

@@ -9,8 +9,11 @@ import { codeOfErrno, describeErrno } from '../common/system-error.js';
 import { checkMemNodes, cpusOfNodes } from '../native/host-numa.js';
 import { programCandidates } from '../native/program-paths.js';
 import { Variant } from './systemd-bus.js';
+import { checkExecPath, checkUnitFilePath, escapeDollars } from './unit-file-text.js';
 
 const MPOL_BIND = 2;
+/** Below systemd's LONG_LINE_MAX (1 MiB) for a unit-file line, with room for `Environment=`. */
+const MAX_ENV_LINE = 1_000_000;
 /** systemd accepts only shell-like variable names (env_name_is_valid). */
 const SYSTEMD_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -29,8 +32,8 @@ export type UnitProperty = [string, Variant];
 
 /** The working directory, absolute (relative ones and the default are the caller's cwd, as in native). */
 export function resolveCwd(launch: NormalizedLaunch): string {
-  if (launch.cwd === undefined) return process.cwd();
-  const cwd = resolve(process.cwd(), launch.cwd);
+  if (launch.cwd === undefined) return checkUnitFilePath(process.cwd(), "opts.command.cwd (default: this process's cwd)");
+  const cwd = checkUnitFilePath(resolve(process.cwd(), launch.cwd), 'opts.command.cwd');
   let isDir: boolean;
   try {
     isDir = statSync(cwd).isDirectory();
@@ -49,11 +52,12 @@ export function resolveProgram(launch: NormalizedLaunch, cwd: string): string {
     try {
       if (!statSync(path).isFile()) throw Object.assign(new Error('not a regular file'), { errno: -13 });
       accessSync(path, constants.X_OK);
-      return path;
     } catch (err) {
       // As execvp: EACCES from any candidate wins over a later ENOENT.
       if (firstError === null || errnoOf(err) === 13) firstError = err;
+      continue;
     }
+    return checkExecPath(path, 'opts.command.program');
   }
   throw systemError(launch, firstError, 'exec', 'execve', launch.program);
 }
@@ -75,9 +79,10 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
     ['Description', new Variant('s', settings.description)],
     // Type=exec: the start job ends only once execve succeeded, so a missing program is a launch error.
     ['Type', new Variant('s', 'exec')],
-    // ExecStartEx with no-env-expand: systemd must not expand "$VAR" in user arguments.
-    ['ExecStartEx', new Variant('a(sasas)', [[program, [launch.arg0, ...launch.args], ['no-env-expand']]])],
-    ['Environment', new Variant('as', env)],
+    // ExecStart, not ExecStartEx: systemd 252 writes ExecStartEx= into the transient file but
+    // cannot read it back, so after a daemon-reload the unit would be `bad-setting`.
+    ['ExecStart', new Variant('a(sasb)', [[program, [launch.arg0, ...launch.args].map(escapeDollars), false]])],
+    ...environmentChunks(env).map((chunk): UnitProperty => ['Environment', new Variant('as', chunk)]),
     ['WorkingDirectory', new Variant('s', cwd)],
     // Pinned until we read the exit and Unref() it; then collected even when failed.
     ['AddRef', new Variant('b', true)],
@@ -86,12 +91,34 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
     ['TimeoutStopUSec', new Variant('t', BigInt(Math.max(1, Math.round(settings.stopTimeoutMs * 1000))))],
   ];
   if (settings.slice !== null) props.push(['Slice', new Variant('s', settings.slice)]);
-  if (settings.stdoutSocket !== null) props.push(['StandardOutputFile', new Variant('s', settings.stdoutSocket)]);
-  if (settings.stderrSocket !== null) props.push(['StandardErrorFile', new Variant('s', settings.stderrSocket)]);
+  // The socket directory comes from XDG_RUNTIME_DIR or TMPDIR, and is written raw too.
+  const socketOption = 'the stdio socket path (under $XDG_RUNTIME_DIR or $TMPDIR)';
+  if (settings.stdoutSocket !== null) props.push(['StandardOutputFile', new Variant('s', checkUnitFilePath(settings.stdoutSocket, socketOption))]);
+  if (settings.stderrSocket !== null) props.push(['StandardErrorFile', new Variant('s', checkUnitFilePath(settings.stderrSocket, socketOption))]);
   if (settings.stdoutFd !== null) props.push(['StandardOutputFileDescriptor', new Variant('h', settings.stdoutFd)]);
   if (settings.stderrFd !== null) props.push(['StandardErrorFileDescriptor', new Variant('h', settings.stderrFd)]);
   props.push(...bindProperties(launch));
   return props;
+}
+
+/**
+ * systemd writes each Environment property as one `Environment=` line of the unit file, and
+ * reads lines of at most 1 MiB back at a reload (a longer one makes the unit `error`): so the
+ * variables go in several properties, each under that limit even if every byte were escaped.
+ */
+function environmentChunks(env: readonly string[]): string[][] {
+  const chunks: string[][] = [[]];
+  let size = 0;
+  for (const entry of env) {
+    const worst = Buffer.byteLength(entry) * 4 + 3; // "\ooo" per byte, quotes, separator
+    if (size + worst > MAX_ENV_LINE && chunks.at(-1)!.length > 0) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks.at(-1)!.push(entry);
+    size += worst;
+  }
+  return chunks;
 }
 
 function bindProperties(launch: NormalizedLaunch): UnitProperty[] {

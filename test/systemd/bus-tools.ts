@@ -33,3 +33,11 @@ export function killUnit(address: string, unitName: string): Promise<void> {
     await bus.callManager('KillUnit', 'ssi', [unitName, 'all', 9]).catch(() => {});
   });
 }
+
+/** Several properties of one interface of a loaded unit, read on one connection. */
+export function unitProperties(address: string, unitName: string, iface: 'Unit' | 'Service', names: readonly string[]): Promise<Record<string, unknown>> {
+  return withBus(address, async (bus) => {
+    const all = await bus.getAll(unitObjectPath(unitName), `org.freedesktop.systemd1.${iface}`);
+    return Object.fromEntries(names.map((name) => [name, all[name]]));
+  });
+}

@@ -1,6 +1,8 @@
 // Shared by the systemd test files: the manager the global setup found or started, a
 // launcher per file with its own unit prefix, and the end-of-file check that nothing of
 // that file is left loaded.
+import { execFile } from 'node:child_process';
+
 import { afterAll, expect, inject } from 'vitest';
 
 import { SystemdProcLauncher, type SystemdProcLauncherOptions } from '../../src/index.js';
@@ -42,4 +44,20 @@ export async function expectNoUnitsLeft(pattern: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   } while (Date.now() < deadline);
   expect(left).toEqual([]);
+}
+
+/**
+ * `systemctl --user daemon-reload` against the test manager: systemd drops every unit and
+ * loads them again from their files (transient units from $XDG_RUNTIME_DIR/systemd/transient).
+ * Resolves once the reload is done (systemctl waits for the manager's reply).
+ */
+export async function daemonReload(): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DBUS_SESSION_BUS_ADDRESS: busAddress() };
+  if (systemd.runtimeDir !== null) env['XDG_RUNTIME_DIR'] = systemd.runtimeDir;
+  await new Promise<void>((resolve, reject) => {
+    execFile('systemctl', ['--user', 'daemon-reload'], { env, timeout: 30_000 }, (err, _stdout, stderr) => {
+      if (err === null) resolve();
+      else reject(new Error(`systemctl --user daemon-reload failed: ${stderr.trim() || err.message}`));
+    });
+  });
 }
