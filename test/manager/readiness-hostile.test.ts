@@ -52,6 +52,13 @@ async function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promis
   }
 }
 
+/** Blocks the event loop (bounded) until `check()` holds: datagrams wait unread meanwhile. */
+function holdLoopUntil(check: () => boolean): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 6000 && !check(); i++) Atomics.wait(pause, 0, 0, 10);
+  if (!check()) throw new Error('holdLoopUntil: the condition did not come within 60 s');
+}
+
 /** Resolves after `count` ticks of a 1 ms interval: the loop keeps turning. */
 function loopTurns(count: number): Promise<void> {
   return new Promise((resolve) => {
@@ -104,9 +111,12 @@ describe('the readiness channel against a local stranger', () => {
     const h = await manager.spawn('fd-target', afterMarker(go, 'systemd-notify --ready STATUS=mine'));
     const address = envOf(h.pid!, 'NOTIFY_SOCKET')!;
     const fdsBefore = openFds().length;
-    const attacker = stranger('fds', address);
+    const sentFile = marker();
+    const attacker = stranger('fds', address, sentFile);
+    // The loop stands still until the stranger has dropped its own copies: then the close
+    // of the socket it passed is ours, the last one (on the loop thread it would wait up to 45 s).
+    holdLoopUntil(() => existsSync(sentFile));
     expect(await within(attacker.line(), 'stranger sends its fds')).toBe('sent');
-    // A close() of that socket on the loop thread would wait up to 600 s: the loop must keep turning.
     await within(loopTurns(50), 'loop turns after the fds arrived');
     writeFileSync(go, '');
     const ready = await within(h.ready(), 'the proc becomes ready');
@@ -188,8 +198,7 @@ describe('the readiness channel against a local stranger', () => {
     const script = new URL('../fixtures/notify-stranger.py', import.meta.url).pathname;
     const spoofer = Number(execFileSync(python, [script, 'spoof', address], { encoding: 'utf8' }).trim());
     writeFileSync(go, String(spoofer));
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    for (let i = 0; i < 6000 && !existsSync(`${go}.done`); i++) Atomics.wait(pause, 0, 0, 10);
+    holdLoopUntil(() => existsSync(`${go}.done`));
     const reborn = Number(readFileSync(`${go}.done`, 'utf8').trim());
     expect(reborn, 'the proc took over the spoofer pid').toBe(spoofer);
     expect(readStat(reborn)?.ppid, "the new owner is the proc's child").toBe(h.pid);
