@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -152,33 +153,62 @@ bool ReadStat(pid_t pid, StatFields* out) {
   return true;
 }
 
+enum class Lineage { kInTree, kOutside, kUnknown };
+
 // The proc itself, a member of the session it leads (its pid cannot be reused while the
-// session lives), or a process with the proc in its parent chain.
-bool IsInLeaderTree(const NotifySocket* socket, pid_t pid) {
-  if (pid == socket->leader) return true;
+// session lives), or a process with the proc in its parent chain. kUnknown: a process
+// on the way could not be read (gone, or no fd to read it with).
+Lineage ReadLineage(const NotifySocket* socket, pid_t pid) {
+  if (pid == socket->leader) return Lineage::kInTree;
   StatFields f;
-  if (!ReadStat(pid, &f)) return false;
-  if (f.session == socket->leader) return true;
+  if (!ReadStat(pid, &f)) return Lineage::kUnknown;
+  if (f.session == socket->leader) return Lineage::kInTree;
   for (int depth = 0; depth < kMaxDepth; depth++) {
     // A descendant, and every ancestor up to the proc, started no earlier than the
     // proc: a stranger's walk usually ends at its first old ancestor.
-    if (f.start < socket->leader_start) return false;
+    if (f.start < socket->leader_start) return Lineage::kOutside;
     pid_t parent = f.ppid;
-    if (parent == socket->leader) return true;
-    if (parent <= 1 || !ReadStat(parent, &f)) return false;
+    if (parent == socket->leader) return Lineage::kInTree;
+    if (parent <= 1) return Lineage::kOutside;
+    if (!ReadStat(parent, &f)) return Lineage::kUnknown;
   }
-  return false;
+  return Lineage::kOutside;
+}
+
+// Since Linux 6.9 pidfds live on pidfs, where each process has its own inode number for
+// the whole boot; before, every pidfd shares one anonymous inode and cannot name a process.
+bool HasUniquePidfdInodes() {
+  static const bool unique = [] {
+    int self = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+    if (self < 0) return false;
+    struct statfs fs;
+    bool on_pidfs = fstatfs(self, &fs) == 0 && fs.f_type == 0x50494446;  // PID_FS_MAGIC
+    close(self);
+    return on_pidfs;
+  }();
+  return unique;
 }
 
 // With a pidfd the verdict is about the sender itself: the walk read /proc/<pid>, and
 // if the pidfd's process is still there (a zombie counts: it pins its pid) afterwards,
 // that pid was never reused in between. Without one (kernel < 6.5) the pid is all we have.
-bool IsFromProcTree(const NotifySocket* socket, pid_t pid, int pidfd) {
+bool IsFromProcTree(NotifySocket* socket, pid_t pid, int pidfd) {
   if (socket->pidfd_senders && pidfd < 0) return false;
-  if (!IsInLeaderTree(socket, pid)) return false;
-  if (pidfd < 0) return true;
+  struct stat st;
+  unsigned long long inode = pidfd >= 0 && HasUniquePidfdInodes() && fstat(pidfd, &st) == 0 ? st.st_ino : 0;
+  if (inode != 0) {
+    for (unsigned long long seen : socket->rejected) {
+      if (seen == inode) return false;
+    }
+  }
+  Lineage lineage = ReadLineage(socket, pid);
   // EPERM: alive, only not ours to signal (a descendant that changed uid).
-  return syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) == 0 || errno == EPERM;
+  bool alive = pidfd >= 0 && (syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) == 0 || errno == EPERM);
+  // A process outside the tree never enters it (reparenting only drops ancestors, and no
+  // one can join another's session): a flooder is walked once, then known by its inode.
+  if (lineage == Lineage::kOutside && alive && inode != 0) socket->rejected[socket->rejected_next++ % 8] = inode;
+  if (lineage != Lineage::kInTree) return false;
+  return pidfd < 0 || alive;
 }
 
 // ---- Receiving ---------------------------------------------------------------------
@@ -291,6 +321,8 @@ uint32_t OpenNotifySocket(AddonState* state, const char* address) {
   socket->pidfd_senders = pidfd_senders;
   socket->leader = 0;
   socket->leader_start = 0;
+  memset(socket->rejected, 0, sizeof socket->rejected);
+  socket->rejected_next = 0;
   int r = uv_poll_init(state->loop, &socket->poll, fd);
   if (r != 0) {
     close(fd);

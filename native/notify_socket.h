@@ -22,6 +22,10 @@ struct NotifySocket {
   // The proc's pid once known (0 before: nothing is read) and its start time in ticks.
   pid_t leader;
   unsigned long long leader_start;
+  // The pidfd inodes (unique per process for the whole boot) of the last senders turned
+  // away: a process outside the tree can never enter it, so a flooder is judged once.
+  unsigned long long rejected[8];
+  unsigned rejected_next;
 };
 
 // Binds a socket at `address` ("@name" for the abstract namespace). Returns the
