@@ -1,4 +1,5 @@
 #include "notify_socket.h"
+#include "notify_send.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@ namespace {
 
 // sd_notify messages are at most a pipe buffer (systemd's own limit); longer ones arrive
 // truncated (MSG_TRUNC) and are dropped.
-constexpr size_t kMaxMessage = 4096;
+constexpr size_t kMaxMessage = kMaxNotifyMessage;
 // The kernel's SCM_MAX_FD: room for every fd a datagram can carry, so none is left for
 // the kernel to drop (its final fput would run, and could block, in this thread).
 constexpr size_t kMaxFds = 253;
