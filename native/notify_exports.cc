@@ -49,6 +49,15 @@ Napi::Value AwaitBarrierSync(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), r > 0);
 }
 
+// armNotifySocket(id, leaderPid) -> 0 | errno: starts reading, for that proc's tree only.
+Napi::Value ArmNotify(const Napi::CallbackInfo& info) {
+  AddonState* state = GetState(info.Env());
+  auto it = state->sockets.find(info[0].As<Napi::Number>().Uint32Value());
+  int pid = info[1].As<Napi::Number>().Int32Value();
+  int r = it == state->sockets.end() ? EBADF : ArmNotifySocket(it->second, pid);
+  return Napi::Number::New(info.Env(), r);
+}
+
 Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
   AddonState* state = GetState(info.Env());
   auto it = state->sockets.find(info[0].As<Napi::Number>().Uint32Value());
@@ -60,6 +69,7 @@ Napi::Value CloseNotify(const Napi::CallbackInfo& info) {
 
 void RegisterNotifyExports(Napi::Env env, Napi::Object exports) {
   exports.Set("openNotifySocket", Napi::Function::New(env, OpenNotify, "openNotifySocket"));
+  exports.Set("armNotifySocket", Napi::Function::New(env, ArmNotify, "armNotifySocket"));
   exports.Set("closeNotifySocket", Napi::Function::New(env, CloseNotify, "closeNotifySocket"));
   exports.Set("sendNotify", Napi::Function::New(env, SendNotify, "sendNotify"));
   exports.Set("awaitBarrierSync", Napi::Function::New(env, AwaitBarrierSync, "awaitBarrierSync"));

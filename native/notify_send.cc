@@ -24,6 +24,12 @@ int SendNotifyWithBarrier(const char* address, const char* message, size_t lengt
   if (address[0] == '@') addr.sun_path[0] = '\0';
   socklen_t addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_length);
 
+  // The receiver drops a longer datagram (so would systemd): say so instead of sending it.
+  if (length > kMaxNotifyMessage) {
+    *stage = "size";
+    errno = EMSGSIZE;
+    return -1;
+  }
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *stage = "socket";

@@ -25,7 +25,8 @@ export type ScenarioName =
   | 'idle-scaling'
   | 'idle-footprint'
   | 'terminate'
-  | 'systemd';
+  | 'systemd'
+  | 'notify-flood';
 
 export interface MetricReport {
   /** Machine name, e.g. "throughput". */

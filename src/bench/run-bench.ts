@@ -12,6 +12,7 @@ import { idleFootprintScenario } from './scenarios/idle-footprint.js';
 import { idleScalingScenario } from './scenarios/idle-scaling.js';
 import { inFlightScenario } from './scenarios/in-flight.js';
 import { launchCallScenario } from './scenarios/launch-call.js';
+import { notifyFloodScenario } from './scenarios/notify-flood.js';
 import { sequentialScenario } from './scenarios/sequential.js';
 import { systemdScenario } from './scenarios/systemd.js';
 import { terminateScenario } from './scenarios/terminate.js';
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   idleFootprintScenario,
   terminateScenario,
   systemdScenario,
+  notifyFloodScenario,
 ];
 
 export interface RunBenchOptions {
@@ -109,7 +111,7 @@ async function closeTools(tools: BenchTools): Promise<void> {
   if (typeof tools.cLimit !== 'string') tools.cLimit.dispose();
 }
 
-/** Scenario names from `--scenario` values: names, numbers 1-8, comma lists, or "all". */
+/** Scenario names from `--scenario` values: names, numbers 1-9, comma lists, or "all". */
 export function resolveScenarioNames(values: readonly string[]): ScenarioName[] | string {
   if (values.length === 0) return SCENARIOS.map((scenario) => scenario.name);
   const names = new Set<ScenarioName>();

@@ -8,14 +8,11 @@ import { parseNotifyMessage, type NotifyMessage } from './notify-message.js';
 import type { AttachedOutput, OutputRouter } from './output-router.js';
 import { ProcNotReadyError } from './proc-errors.js';
 import { isTerminalStatus, type ProcStatus, type TerminalProcStatus } from './proc-status.js';
-import { isFromProcTree, readSenderLineage, type SenderLineage } from './sender-lineage.js';
 import { StatusMachine } from './status-machine.js';
 import { waitAtMost } from '../common/wait-at-most.js';
 
 /** After the exit, how long the last output may take to drain (an escaped descendant may hold the pipes). */
 const OUTPUT_DRAIN_MS = 250;
-/** Messages kept while the pid is not known yet (a slow launcher); more are dropped. */
-const MAX_EARLY_MESSAGES = 64;
 
 type StopMode = 'terminate' | 'kill';
 
@@ -35,7 +32,6 @@ export class ManagedProc {
   #output: AttachedOutput | null = null;
   #statusText: string | undefined;
   #addr: string | undefined;
-  #earlyMessages: Array<{ lineage: SenderLineage; message: NotifyMessage }> = [];
   #readyTimer: NodeJS.Timeout | undefined;
   #failReason: string | null = null;
   #pendingStop: PendingStop | null = null;
@@ -60,7 +56,11 @@ export class ManagedProc {
     return this.machine.current;
   }
 
-  /** The notify socket is open before the launch, so the proc can use it from its first instruction. */
+  /**
+   * The notify socket is bound before the launch, so the proc can send from its first
+   * instruction; it is read only once the pid is known (onLaunched), so every datagram
+   * is judged against the proc's tree and nothing from a stranger is ever buffered.
+   */
   useChannel(channel: NotifyChannel): void {
     this.#channel = channel;
   }
@@ -94,33 +94,28 @@ export class ManagedProc {
     if (pending !== null) {
       // Asked to stop while the launch was in flight: never pretend it ran.
       this.#pendingStop = null;
-      this.#earlyMessages = [];
       this.#requestStop(pending.mode, pending.timeoutMs);
       return;
     }
-    const early = this.#earlyMessages;
-    this.#earlyMessages = [];
-    const pid = result.pid;
-    const trusted = pid === null ? [] : early.filter(({ lineage }) => isFromProcTree(lineage, pid));
-    for (const { message } of trusted) this.#remember(message);
-    if (trusted.some(({ message }) => message.ready)) this.#becomeReady();
-    else this.machine.advance({ state: 'running', pid, startedAt: result.startedAt });
-    if (trusted.some(({ message }) => message.stopping)) this.#advanceToStopping();
+    this.machine.advance({ state: 'running', pid: result.pid, startedAt: result.startedAt });
+    // Without a pid (a launcher that does not expose one) no sender can be verified: the
+    // socket is never read. What the proc sent meanwhile waits in the kernel's queue.
+    if (result.pid !== null) this.#armChannel(result.pid);
   }
 
-  /** A datagram on this proc's notify socket, from `senderPid` (kernel credentials). */
-  onNotify(senderPid: number, text: string): void {
-    if (this.machine.isTerminal) return;
-    // Read now, while a barrier-waiting sender is alive: a sender we cannot see is ignored.
-    const lineage = readSenderLineage(senderPid);
-    if (lineage === null) return;
-    const message = parseNotifyMessage(text);
-    if (this.#launcher === null) {
-      if (this.#earlyMessages.length < MAX_EARLY_MESSAGES) this.#earlyMessages.push({ lineage, message });
-      return;
+  #armChannel(pid: number): void {
+    try {
+      this.#channel?.arm(pid);
+    } catch {
+      // Cannot happen short of a closed socket; the proc then only misses its readiness
+      // (and its ready deadline, if any, fails it).
     }
-    // Without a pid (a launcher that does not expose one) no sender can be verified.
-    if (this.#pid === null || !isFromProcTree(lineage, this.#pid)) return;
+  }
+
+  /** A datagram on this proc's notify socket from the proc's own tree (the addon checked `senderPid`). */
+  onNotify(_senderPid: number, data: Buffer): void {
+    if (this.machine.isTerminal || this.#launcher === null) return;
+    const message = parseNotifyMessage(data);
     this.#remember(message);
     const current = this.machine.current;
     if (message.ready && current.state === 'running') this.#becomeReady();
@@ -198,7 +193,7 @@ export class ManagedProc {
   }
 
   #remember(message: NotifyMessage): void {
-    if (message.statusText !== undefined) this.#statusText = message.statusText;
+    if (message.statusText !== undefined) this.#statusText = message.statusText ?? undefined;
     if (message.addr !== undefined) this.#addr = message.addr;
   }
 

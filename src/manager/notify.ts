@@ -12,6 +12,7 @@ import { Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 
 import { codeOfErrno } from '../common/system-error.js';
+import { describeValue } from '../common/validate.js';
 import { addon, isFailure } from '../native/addon.js';
 
 export type NotifyValue = string | number | boolean;
@@ -21,7 +22,7 @@ export type NotifyFields = Readonly<Record<string, NotifyValue>>;
 export interface NotifyOptions {
   /** The socket to notify (default: $NOTIFY_SOCKET). */
   socket?: string;
-  /** How long to wait for the receiver to confirm (default: 5000 ms). */
+  /** How long to wait for the receiver to confirm: an integer from 1 to 2147483647 (default: 5000 ms). */
   timeoutMs?: number;
 }
 
@@ -33,6 +34,10 @@ export interface ReadyInfo {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** poll() and setTimeout() both take a signed 32-bit millisecond count. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+/** The longest datagram a receiver accepts: a pipe buffer (systemd's NOTIFY_BUFFER_MAX); longer ones are dropped. */
+export const MAX_NOTIFY_MESSAGE_BYTES = 4096;
 
 // A complete sd_notify sender with barrier, for machines without systemd-notify.
 const PYTHON_SENDER = `
@@ -58,6 +63,7 @@ export function formatNotifyMessage(fields: NotifyFields): string {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new RangeError(`notify field name ${JSON.stringify(key)} is not a VARIABLE name`);
     const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
     if (text.includes('\n')) throw new RangeError(`notify field ${key} must not contain a newline`);
+    if (text.includes('\0')) throw new RangeError(`notify field ${key} must not contain a NUL byte (the receiver would ignore the whole message)`);
     lines.push(`${key}=${text}`);
   }
   if (lines.length === 0) throw new RangeError('notify needs at least one field');
@@ -124,12 +130,34 @@ interface NotifyTarget {
   timeoutMs: number;
 }
 
+/** Checks everything before anything is sent, so a message the receiver would drop is never reported as delivered. */
 function targetOf(fields: NotifyFields | string, options: NotifyOptions): NotifyTarget | null {
   const message = typeof fields === 'string' ? fields : formatNotifyMessage(fields);
+  checkMessage(message);
+  const timeoutMs = checkTimeout(options.timeoutMs);
   const socket = options.socket ?? process.env['NOTIFY_SOCKET'];
   if (socket === undefined || socket === '') return null;
   if (!socket.startsWith('/') && !socket.startsWith('@')) throw new RangeError(`NOTIFY_SOCKET must be a path or an @abstract name, got ${JSON.stringify(socket)}`);
-  return { socket, message, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  return { socket, message, timeoutMs };
+}
+
+function checkMessage(message: string): void {
+  if (typeof message !== 'string') throw new TypeError(`notify message must be a string or an object of fields, got ${describeValue(message)}`);
+  const bytes = Buffer.byteLength(message);
+  if (bytes > MAX_NOTIFY_MESSAGE_BYTES) {
+    throw Object.assign(new RangeError(`notify message is ${bytes} bytes, over the ${MAX_NOTIFY_MESSAGE_BYTES}-byte limit of sd_notify receivers (it would be dropped)`), { code: 'EMSGSIZE' });
+  }
+  const nul = message.indexOf('\0');
+  if (nul >= 0 && nul < message.length - 1) throw new RangeError('notify message must not contain a NUL byte (the receiver would ignore the whole message)');
+}
+
+function checkTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_MS;
+  if (typeof value !== 'number') throw new TypeError(`timeoutMs must be a number, got ${describeValue(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
+    throw new RangeError(`timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS} (milliseconds), got ${value}`);
+  }
+  return value;
 }
 
 /** Sends through the addon; the barrier's read end, or undefined when the addon is unavailable. */

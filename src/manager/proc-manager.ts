@@ -85,7 +85,7 @@ export class ProcManager {
     }
 
     const proc = new ManagedProc(procId, this.#options.terminateTimeoutMs);
-    const channel = openNotifyChannel(this.#addresses.nextAddress(), (pid, _uid, text) => proc.onNotify(pid, text));
+    const channel = openNotifyChannel(this.#addresses, (pid, _uid, text) => proc.onNotify(pid, text));
     proc.useChannel(channel);
     const launchOptions: LaunchOptions = {
       ...spawnOptions.passThrough,

@@ -55,6 +55,8 @@ interface RawAddon {
   signal(id: number, signal: number, toGroup: boolean): boolean;
   setWatchRef(id: number, ref: boolean): void;
   openNotifySocket(address: string): number | NativeFailure;
+  /** Starts reading the socket, accepting datagrams from `leaderPid`'s tree only; 0 or an errno. */
+  armNotifySocket(id: number, leaderPid: number): number;
   closeNotifySocket(id: number): void;
   /** Sends an sd_notify message plus a barrier; returns the barrier pipe's read end. */
   sendNotify(address: string, message: string): number | NativeFailure;
@@ -66,12 +68,13 @@ interface RawAddon {
   awaitBarrierSync(fd: number, timeoutMs: number): boolean;
   setCallbacks(
     onExit: (id: number, kind: number, status: number, core: boolean, userMs: number, systemMs: number, maxRssKb: number, groupLeft: boolean) => void,
-    onNotify: (socketId: number, pid: number, uid: number, text: string) => void,
+    onNotify: (socketId: number, pid: number, uid: number, message: Buffer) => void,
   ): void;
 }
 
 export type ExitListener = (exit: NativeExit) => void;
-export type NotifyListener = (pid: number, uid: number, text: string) => void;
+/** A datagram whose sender the addon has verified to be the proc or a descendant (raw bytes). */
+export type NotifyListener = (pid: number, uid: number, message: Buffer) => void;
 
 const exitListeners = new Map<number, ExitListener>();
 const notifyListeners = new Map<number, NotifyListener>();
@@ -96,7 +99,7 @@ export function addon(): RawAddon {
       exitListeners.delete(id);
       listener({ kind: kind as NativeExit['kind'], status, coreDumped, userMs, systemMs, maxRssKb, groupLeft });
     },
-    (socketId, pid, uid, text) => notifyListeners.get(socketId)?.(pid, uid, text),
+    (socketId, pid, uid, message) => notifyListeners.get(socketId)?.(pid, uid, message),
   );
   loaded = raw;
   return raw;

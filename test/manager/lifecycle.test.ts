@@ -152,6 +152,6 @@ describe('ProcManager lifecycle (native launcher)', () => {
     );
     await h.wait();
     const line = output.lines.find((entry) => entry.procId === 'env-check')!.line;
-    expect(line).toMatch(/^@proclaunch-\d+-[0-9a-f]{12}-\d+\|named\|payload\|x$/);
+    expect(line).toMatch(/^@proclaunch-[0-9a-f]{32}\|named\|payload\|x$/);
   });
 });
