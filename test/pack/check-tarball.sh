@@ -48,8 +48,8 @@ grep "install-scripts" "$work/install.log" || true
 grep -q "proclaunch: using the prebuilt addon" "$work/install.log" || { cat "$work/install.log"; fail "the install script did not take the prebuilt"; }
 if grep -q "gyp" "$work/install.log"; then cat "$work/install.log"; fail "node-gyp ran during the install"; fi
 [ ! -e node_modules/proclaunch/build ] || fail "the install built the addon from source"
-slim npx proclaunch run -n 2 -- sh -c 'echo hi from $PROCLAUNCH_INDEX' >"$work/run.log" 2>&1 || { cat "$work/run.log"; fail "npx proclaunch run failed"; }
-grep -q "hi from 1" "$work/run.log" || { cat "$work/run.log"; fail "npx proclaunch run did not run the procs"; }
+slim npx proclaunch run -n 4 -- sh -c 'echo hi from $PROCLAUNCH_INDEX' >"$work/run.log" 2>&1 || { cat "$work/run.log"; fail "npx proclaunch run failed"; }
+grep -q "hi from 3" "$work/run.log" || { cat "$work/run.log"; fail "npx proclaunch run did not run the procs"; }
 cp "$repo/test/pack/launch-one.mjs" "$app/launch-one.mjs"
 slim node launch-one.mjs
 
