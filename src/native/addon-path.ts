@@ -54,6 +54,27 @@ export function describeRuntimeLibc(): string | null {
   return header?.glibcVersionRuntime ?? null;
 }
 
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Why the prebuilt must not be used here, or null. The addon alone may load on an older
+ * glibc than its watchdog helper needs, so the manifest's figure decides, not dlopen. */
+function checkPrebuiltFits(): string | null {
+  const manifest = readManifest();
+  if (manifest === undefined) return null;
+  const glibc = describeRuntimeLibc();
+  if (glibc === null) return `needs glibc >= ${manifest.glibc}, this machine has none`;
+  if (compareVersions(glibc, manifest.glibc) < 0) return `needs glibc >= ${manifest.glibc}, this machine has ${glibc}`;
+  return null;
+}
+
 function explainFailures(failures: string[]): string {
   const manifest = readManifest();
   const glibc = describeRuntimeLibc();
@@ -73,6 +94,11 @@ export function loadAddonBinary<T>(): T {
   for (const candidate of listCandidates()) {
     if (!existsSync(candidate.file)) {
       failures.push(`${candidate.kind}: ${candidate.file}: not there`);
+      continue;
+    }
+    const unfit = candidate.kind === 'prebuilt' ? checkPrebuiltFits() : null;
+    if (unfit !== null) {
+      failures.push(`${candidate.kind}: ${candidate.file}: ${unfit}`);
       continue;
     }
     try {

@@ -85,4 +85,17 @@ grep -q "building the addon from source" "$work/rebuild.log" || { cat "$work/reb
 [ -f node_modules/proclaunch/build/Release/proclaunch.node ] || fail "no build/Release/proclaunch.node after the source build"
 slim node launch-one.mjs
 say "no prebuilt, a compiler: built from source with npm's own node-gyp, and it runs"
+# 8. A prebuilt whose glibc need this machine does not meet is passed over by the
+#    loader (the addon alone might load; its watchdog would not run), and when nothing
+#    else loads, the error names the need.
+pkg=node_modules/proclaunch
+tar xzf "$tarball" -C "$work" package/prebuilds
+mv "$work/package/prebuilds" "$pkg/prebuilds"
+node -e 'const f = process.argv[1], m = JSON.parse(require("fs").readFileSync(f, "utf8")); m.glibc = "99.0"; require("fs").writeFileSync(f, JSON.stringify(m))' "$pkg/prebuilds/linux-x64/manifest.json"
+slim node launch-one.mjs
+mv "$pkg/build" "$work/build-aside"
+if slim node launch-one.mjs >"$work/load.log" 2>&1; then fail "the addon loaded with an unfit prebuilt and no build"; fi
+grep -q "ERR_ADDON_LOAD\|could not load the native addon" "$work/load.log" || { cat "$work/load.log"; fail "no ERR_ADDON_LOAD"; }
+grep -q "needs glibc >= 99.0, this machine has" "$work/load.log" || { cat "$work/load.log"; fail "the load error does not name the glibc the prebuilt needs"; }
+say "a prebuilt needing a newer glibc is passed over; with nothing else the error says: $(grep -m1 'prebuilt:' "$work/load.log" | sed 's/^ *//')"
 say "OK"
