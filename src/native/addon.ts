@@ -1,10 +1,9 @@
 // Loads the C++ addon once per environment (main thread or worker) and routes its two
 // callbacks, exit and notify, to whoever registered the id.
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 
 import { assertLinux } from '../common/platform.js';
+import { addonDirectory, loadAddonBinary } from './addon-path.js';
 
 export interface SpawnPlan {
   paths: string[];
@@ -80,18 +79,10 @@ const exitListeners = new Map<number, ExitListener>();
 const notifyListeners = new Map<number, NotifyListener>();
 let loaded: RawAddon | undefined;
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
 export function addon(): RawAddon {
   if (loaded !== undefined) return loaded;
   assertLinux();
-  const require = createRequire(import.meta.url);
-  // PROCLAUNCH_ADDON_PATH selects another build of the addon (the sanitizer build in CI).
-  const override = process.env['PROCLAUNCH_ADDON_PATH'];
-  const raw =
-    override === undefined
-      ? (require('bindings') as (opts: { bindings: string; module_root: string }) => RawAddon)({ bindings: 'proclaunch', module_root: packageRoot })
-      : (require(resolve(override)) as RawAddon);
+  const raw = loadAddonBinary<RawAddon>();
   raw.setCallbacks(
     (id, kind, status, coreDumped, userMs, systemMs, maxRssKb, groupLeft) => {
       const listener = exitListeners.get(id);
@@ -107,8 +98,7 @@ export function addon(): RawAddon {
 
 /** The watchdog executable built beside the addon. */
 export function watchdogPath(): string {
-  const override = process.env['PROCLAUNCH_ADDON_PATH'];
-  return override === undefined ? resolve(packageRoot, 'build', 'Release', 'proclaunch-watchdog') : resolve(dirname(override), 'proclaunch-watchdog');
+  return resolve(addonDirectory(), 'proclaunch-watchdog');
 }
 
 export function isFailure(value: unknown): value is NativeFailure {
