@@ -231,12 +231,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (outcome.stderr_fd >= 0) close(outcome.stderr_fd);
     return FailureObject(env, "watch", "uv_poll_start", err);
   }
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("id", Napi::Number::New(env, id));
-  result.Set("pid", Napi::Number::New(env, outcome.pid));
-  result.Set("stdoutFd", Napi::Number::New(env, outcome.stdout_fd));
-  result.Set("stderrFd", Napi::Number::New(env, outcome.stderr_fd));
-  return result;
+  return PlainObject(env, {{"id", Napi::Number::New(env, id)},
+                           {"pid", Napi::Number::New(env, outcome.pid)},
+                           {"stdoutFd", Napi::Number::New(env, outcome.stdout_fd)},
+                           {"stderrFd", Napi::Number::New(env, outcome.stderr_fd)}});
 }
 
 // signal(id, signo, toGroup) -> true if the leader was signalled, false if it is gone.
@@ -277,9 +275,11 @@ Napi::Value MakePipe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) return FailureObject(env, "pipe", "pipe2", errno);
-  Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, Napi::Number::New(env, fds[0]));
-  result.Set(1u, Napi::Number::New(env, fds[1]));
+  Napi::Value result = PlainObject(env, {{"0", Napi::Number::New(env, fds[0])}, {"1", Napi::Number::New(env, fds[1])}}, true);
+  if (result.IsEmpty()) {
+    close(fds[0]);
+    close(fds[1]);
+  }
   return result;
 }
 
