@@ -173,7 +173,15 @@ const fds = fc.oneof(
   { arbitrary: notAnOpenFd, weight: 1 },
 );
 
+// A binding added later without a generator here is still fuzzed, with values no
+// binding may accept as valid (no numbers, no strings): misuse must not crash it.
+const known = ['spawn', 'signal', 'setWatchRef', 'makePipe', 'sendWithFds', 'setCallbacks', 'openNotifySocket', 'closeNotifySocket', 'sendNotify', 'awaitBarrierSync'];
+const unknownBindings = Object.keys(raw).filter((key) => typeof raw[key] === 'function' && !known.includes(key));
+const neverValid = hostile.filter((v) => typeof v !== 'number' && typeof v !== 'string');
+const genericCalls = unknownBindings.map((key) => fc.tuple(fc.constant(key), args(neverValid, neverValid, neverValid)));
+
 const calls = fc.oneof(
+  ...genericCalls,
   fc.tuple(fc.constant('spawn'), fc.oneof(args(fc.oneof(plan, oneFieldWrong, withTrapGetter, hostile)), fc.constant([plainPlan]))),
   fc.tuple(fc.constant('signal'), args(watchIds, intIn(-2, 70), bool)),
   fc.tuple(fc.constant('setWatchRef'), args(watchIds, bool)),
@@ -282,8 +290,12 @@ function settle(name, result) {
       return typeof result === 'boolean' ? null : `${name} returned ${safeShow(result)}`;
     case 'sendWithFds':
       return typeof result === 'number' ? null : `sendWithFds returned ${safeShow(result)}`;
-    default:
+    case 'setWatchRef':
+    case 'setCallbacks':
+    case 'closeNotifySocket':
       return result === undefined ? null : `${name} returned ${safeShow(result)}`;
+    default:
+      return null; // a binding this file does not know: any result will do
   }
 }
 
@@ -360,6 +372,6 @@ const fdsAfter = readdirSync('/proc/self/fd').length;
 
 writeFileSync(
   process.env['FUZZ_REPORT'],
-  JSON.stringify({ cases, seed, perBinding, outcomes, unexpected: unexpected.slice(0, 20), unexpectedCount: unexpected.length, failure, spawned: pids.size, exits, notifies, callbackThrows, fdsBefore, fdsAfter, leftover: [...live].map((id) => pids.get(id)) }),
+  JSON.stringify({ cases, seed, perBinding, unknownBindings, outcomes, unexpected: unexpected.slice(0, 20), unexpectedCount: unexpected.length, failure, spawned: pids.size, exits, notifies, callbackThrows, fdsBefore, fdsAfter, leftover: [...live].map((id) => pids.get(id)) }),
 );
 closeSync(lastFd);
