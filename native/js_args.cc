@@ -63,12 +63,16 @@ bool ArgReader::IsNullish(napi_value value) {
   return type == napi_undefined || type == napi_null;
 }
 
-bool ArgReader::ReadObject(napi_value value, Field field) {
+bool ArgReader::ExpectType(napi_value value, Field field, napi_valuetype wanted, const char* message) {
   if (!ok_) return false;
   napi_valuetype type;
   if (napi_typeof(env_, value, &type) != napi_ok) return Fail(napi_generic_failure);
-  if (type != napi_object) return FailType(field, "must be an object");
+  if (type != wanted) return FailType(field, message);
   return true;
+}
+
+bool ArgReader::ReadObject(napi_value value, Field field) {
+  return ExpectType(value, field, napi_object, "must be an object");
 }
 
 bool ArgReader::ReadProperty(napi_value object, const char* key, napi_value* out) {
@@ -187,11 +191,7 @@ bool ArgReader::ReadBuffer(napi_value value, Field field, void** data, size_t* l
 }
 
 bool ArgReader::ReadFunction(napi_value value, Field field) {
-  if (!ok_) return false;
-  napi_valuetype type;
-  if (napi_typeof(env_, value, &type) != napi_ok) return Fail(napi_generic_failure);
-  if (type != napi_function) return FailType(field, "must be a function");
-  return true;
+  return ExpectType(value, field, napi_function, "must be a function");
 }
 
 }  // namespace proclaunch

@@ -72,6 +72,7 @@ class ArgReader {
 
  private:
   bool Fail(napi_status status);
+  bool ExpectType(napi_value value, Field field, napi_valuetype wanted, const char* message);
   bool FailElementType(napi_value array, Field field, const char* what);
   std::string Describe(Field field) const;
 
