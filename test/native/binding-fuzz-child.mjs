@@ -10,16 +10,17 @@
 import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { types } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(root, 'package.json'));
 const fc = require('fast-check');
 
-// Loaded as src/native/addon.ts does, so the sanitizer run fuzzes the ASan build.
-const override = process.env['PROCLAUNCH_ADDON_PATH'];
-const raw = override === undefined ? require('bindings')({ bindings: 'proclaunch', module_root: root }) : require(resolve(override));
+// Loaded by the same code as src/native/addon.ts (PROCLAUNCH_ADDON_PATH included), so
+// the sanitizer run fuzzes the ASan build.
+const { loadAddonBinary } = await import(pathToFileURL(join(root, 'dist', 'native', 'addon-path.js')).href);
+const raw = loadAddonBinary();
 
 const runs = Number(process.env['FUZZ_RUNS']);
 const seed = Number(process.env['FUZZ_SEED']);
