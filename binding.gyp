@@ -12,7 +12,8 @@
         "native/notify_socket.cc",
         "native/notify_send.cc",
         "native/notify_exports.cc",
-        "native/js_values.cc"
+        "native/js_values.cc",
+        "native/js_args.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

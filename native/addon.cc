@@ -1,5 +1,6 @@
 // Module init, per-environment state and the JS-facing functions. Thin by design:
-// TypeScript validates every option and hands over one flat, already-checked object.
+// TypeScript validates every option and hands over one flat object; native still
+// checks every value it reads (js_args.h), so no caller can abort or corrupt the process.
 #include <errno.h>
 #include <napi.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "addon_state.h"
+#include "js_args.h"
 #include "js_values.h"
 #include "notify_exports.h"
 #include "exit_watch.h"
@@ -34,10 +36,13 @@ void AddonState::CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_
   napi_status status =
       napi_make_callback(env, async_context, recv, fn.Value(), args.size(), args.begin(), &result);
   if (status != napi_ok && getenv("PROCLAUNCH_DEBUG")) fprintf(stderr, "proclaunch: make_callback status %d\n", status);
-  if (status == napi_pending_exception) {
+  // A callback that throws is an uncaught exception, as in any event listener: hand it
+  // to process 'uncaughtException' rather than leave it pending in native code. When
+  // the environment can no longer run JS (a worker terminating) nothing is pending.
+  bool pending = false;
+  if (status != napi_ok && napi_is_exception_pending(env, &pending) == napi_ok && pending) {
     napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_fatal_exception(env, error);
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
   }
 }
 
@@ -68,15 +73,6 @@ void OnEnvironmentTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
     state->async_context = nullptr;
   }
   ReleaseState(state);  // the environment's own reference
-}
-
-std::vector<std::string> ReadStrings(const Napi::Value& value) {
-  std::vector<std::string> out;
-  Napi::Array array = value.As<Napi::Array>();
-  uint32_t length = array.Length();
-  out.reserve(length);
-  for (uint32_t i = 0; i < length; i++) out.push_back(array.Get(i).As<Napi::String>().Utf8Value());
-  return out;
 }
 
 std::vector<char*> PointersOf(std::vector<std::string>& strings) {
@@ -113,65 +109,120 @@ std::vector<char*> MergeWithEnviron(std::vector<std::string>& overlay, const std
   return out;
 }
 
-// spawn({ paths, argv, env, cwd, captureStdio, killGroupOnExit, parentDeathSignal,
-//         killOnTeardown, cpus, memNodes, cgroup })
+// The kernel's signals are 1.._NSIG-1 (64 on Linux).
+constexpr int64_t kMaxSignal = 64;
+constexpr int64_t kMaxId = UINT32_MAX;
+constexpr int64_t kMaxFd = INT32_MAX;
+
+// What spawn reads from its plan: the strings live here until SpawnProc returns.
+struct SpawnArgs {
+  std::vector<std::string> paths;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::vector<std::string> env_remove;
+  std::string cwd;
+  std::string cgroup;
+  bool has_cwd = false;
+  bool has_cgroup = false;
+  bool inherit_environ = false;
+  bool capture_stdio = false;
+  bool kill_group_on_exit = false;
+  bool kill_on_teardown = false;
+};
+
+bool ReadBoolField(ArgReader& in, napi_value plan, const char* key, const char* name, bool* out) {
+  napi_value value;
+  return in.ReadProperty(plan, key, &value) && in.ReadBool(value, Field{name}, out);
+}
+
+bool ReadStringListField(ArgReader& in, napi_value plan, const char* key, const char* name,
+                         std::vector<std::string>* out) {
+  napi_value value;
+  return in.ReadProperty(plan, key, &value) && in.ReadStringList(value, Field{name}, kExecListLimit, out);
+}
+
+// null or undefined: not given.
+bool ReadOptionalStringField(ArgReader& in, napi_value plan, const char* key, const char* name,
+                             std::string* out, bool* present) {
+  napi_value value;
+  if (!in.ReadProperty(plan, key, &value)) return false;
+  *present = !in.IsNullish(value);
+  return !*present || in.ReadString(value, Field{name}, kMaxStringBytes, out);
+}
+
+// Every field is checked before anything is done: a bad plan starts nothing.
+bool ReadSpawnPlan(ArgReader& in, napi_value plan, SpawnArgs* args, ChildPlan* child) {
+  if (!in.ReadObject(plan, Field{"plan"})) return false;
+  if (!ReadStringListField(in, plan, "paths", "plan.paths", &args->paths) ||
+      !ReadStringListField(in, plan, "argv", "plan.argv", &args->argv) ||
+      !ReadStringListField(in, plan, "env", "plan.env", &args->env) ||
+      !ReadBoolField(in, plan, "inheritEnviron", "plan.inheritEnviron", &args->inherit_environ)) {
+    return false;
+  }
+  if (args->inherit_environ && !ReadStringListField(in, plan, "envRemove", "plan.envRemove", &args->env_remove)) {
+    return false;
+  }
+  if (!ReadOptionalStringField(in, plan, "cwd", "plan.cwd", &args->cwd, &args->has_cwd) ||
+      !ReadOptionalStringField(in, plan, "cgroup", "plan.cgroup", &args->cgroup, &args->has_cgroup) ||
+      !ReadBoolField(in, plan, "captureStdio", "plan.captureStdio", &args->capture_stdio) ||
+      !ReadBoolField(in, plan, "killGroupOnExit", "plan.killGroupOnExit", &args->kill_group_on_exit) ||
+      !ReadBoolField(in, plan, "killOnTeardown", "plan.killOnTeardown", &args->kill_on_teardown)) {
+    return false;
+  }
+  napi_value value;
+  int64_t death_signal = 0;
+  if (!in.ReadProperty(plan, "parentDeathSignal", &value) ||
+      !in.ReadInt(value, Field{"plan.parentDeathSignal"}, 0, kMaxSignal, &death_signal)) {
+    return false;
+  }
+  child->parent_death_signal = static_cast<int>(death_signal);
+
+  if (!in.ReadProperty(plan, "cpus", &value)) return false;
+  if (!in.IsNullish(value)) {
+    child->set_affinity = true;
+    CPU_ZERO(&child->affinity);
+    auto set_cpu = [child](int64_t cpu) { CPU_SET(static_cast<size_t>(cpu), &child->affinity); };
+    if (!in.ReadIntList(value, Field{"plan.cpus"}, CPU_SETSIZE, 0, CPU_SETSIZE - 1, set_cpu)) return false;
+  }
+  if (!in.ReadProperty(plan, "memNodes", &value)) return false;
+  if (!in.IsNullish(value)) {
+    child->set_membind = true;
+    constexpr int64_t kWordBits = sizeof(unsigned long) * 8;
+    constexpr int64_t kMaskBits = sizeof child->membind_mask * 8;
+    auto set_node = [child](int64_t node) { child->membind_mask[node / kWordBits] |= 1UL << (node % kWordBits); };
+    if (!in.ReadIntList(value, Field{"plan.memNodes"}, kMaskBits, 0, kMaskBits - 1, set_node)) return false;
+  }
+  return true;
+}
+
+// spawn({ paths, argv, env, inheritEnviron, envRemove, cwd, captureStdio, killGroupOnExit,
+//         parentDeathSignal, killOnTeardown, cpus, memNodes, cgroup })
 //   -> { id, pid, stdoutFd, stderrFd } | { errno, stage, syscall }
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = GetState(env);
-  Napi::Object opts = info[0].As<Napi::Object>();
-
-  std::vector<std::string> paths = ReadStrings(opts.Get("paths"));
-  std::vector<std::string> argv = ReadStrings(opts.Get("argv"));
-  std::vector<std::string> envp = ReadStrings(opts.Get("env"));
-  std::vector<char*> path_ptrs = PointersOf(paths);
-  std::vector<char*> argv_ptrs = PointersOf(argv);
-  std::vector<char*> env_ptrs = opts.Get("inheritEnviron").ToBoolean()
-                                    ? MergeWithEnviron(envp, ReadStrings(opts.Get("envRemove")))
-                                    : PointersOf(envp);
-  Napi::Value cwd_value = opts.Get("cwd");
-  std::string cwd = cwd_value.IsString() ? cwd_value.As<Napi::String>().Utf8Value() : "";
-
+  ArgReader in(env, "spawn");
   SpawnRequest request = {};
   ChildPlan& plan = request.plan;
+  SpawnArgs args;
+  if (!ReadSpawnPlan(in, info[0], &args, &plan)) return Napi::Value();
+
+  std::vector<char*> path_ptrs = PointersOf(args.paths);
+  std::vector<char*> argv_ptrs = PointersOf(args.argv);
+  std::vector<char*> env_ptrs = args.inherit_environ ? MergeWithEnviron(args.env, args.env_remove) : PointersOf(args.env);
   plan.exec_paths = path_ptrs.data();
   plan.argv = argv_ptrs.data();
   plan.envp = env_ptrs.data();
-  plan.cwd = cwd_value.IsString() ? cwd.c_str() : nullptr;
+  plan.cwd = args.has_cwd ? args.cwd.c_str() : nullptr;
   plan.cgroup_procs_fd = -1;
-  Napi::Value cgroup_value = opts.Get("cgroup");
-  std::string cgroup = cgroup_value.IsString() ? cgroup_value.As<Napi::String>().Utf8Value() : "";
-  if (cgroup_value.IsString()) request.cgroup_path = cgroup.c_str();
-  plan.parent_death_signal = opts.Get("parentDeathSignal").As<Napi::Number>().Int32Value();
-  request.capture_stdio = opts.Get("captureStdio").ToBoolean();
-  bool kill_group_on_exit = opts.Get("killGroupOnExit").ToBoolean();
-  bool kill_on_teardown = opts.Get("killOnTeardown").ToBoolean();
-
-  Napi::Value cpus = opts.Get("cpus");
-  if (cpus.IsArray()) {
-    plan.set_affinity = true;
-    CPU_ZERO(&plan.affinity);
-    Napi::Array list = cpus.As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); i++) {
-      CPU_SET(list.Get(i).As<Napi::Number>().Uint32Value(), &plan.affinity);
-    }
-  }
-  Napi::Value nodes = opts.Get("memNodes");
-  if (nodes.IsArray()) {
-    plan.set_membind = true;
-    Napi::Array list = nodes.As<Napi::Array>();
-    constexpr unsigned kBits = sizeof(unsigned long) * 8;
-    for (uint32_t i = 0; i < list.Length(); i++) {
-      uint32_t node = list.Get(i).As<Napi::Number>().Uint32Value();
-      plan.membind_mask[node / kBits] |= 1UL << (node % kBits);
-    }
-  }
+  if (args.has_cgroup) request.cgroup_path = args.cgroup.c_str();
+  request.capture_stdio = args.capture_stdio;
 
   SpawnOutcome outcome = SpawnProc(request);
   if (outcome.failed_stage != nullptr) {
     return FailureObject(env, outcome.failed_stage, outcome.failed_syscall, outcome.err);
   }
-  uint32_t id = StartWatch(state, outcome.pid, outcome.pidfd, kill_group_on_exit, kill_on_teardown);
+  uint32_t id = StartWatch(state, outcome.pid, outcome.pidfd, args.kill_group_on_exit, args.kill_on_teardown);
   if (id == 0) {
     // Cannot watch it: do not leave it running unsupervised.
     int err = errno;
@@ -180,35 +231,43 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (outcome.stderr_fd >= 0) close(outcome.stderr_fd);
     return FailureObject(env, "watch", "uv_poll_start", err);
   }
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("id", Napi::Number::New(env, id));
-  result.Set("pid", Napi::Number::New(env, outcome.pid));
-  result.Set("stdoutFd", Napi::Number::New(env, outcome.stdout_fd));
-  result.Set("stderrFd", Napi::Number::New(env, outcome.stderr_fd));
-  return result;
+  return PlainObject(env, {{"id", Napi::Number::New(env, id)},
+                           {"pid", Napi::Number::New(env, outcome.pid)},
+                           {"stdoutFd", Napi::Number::New(env, outcome.stdout_fd)},
+                           {"stderrFd", Napi::Number::New(env, outcome.stderr_fd)}});
 }
 
 // signal(id, signo, toGroup) -> true if the leader was signalled, false if it is gone.
 Napi::Value Signal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  ArgReader in(env, "signal");
+  int64_t id = 0;
+  int64_t sig = 0;
+  bool to_group = false;
+  if (!in.ReadInt(info[0], Field{"id"}, 0, kMaxId, &id) || !in.ReadInt(info[1], Field{"signal"}, 1, kMaxSignal, &sig) ||
+      !in.ReadBool(info[2], Field{"toGroup"}, &to_group)) {
+    return Napi::Value();
+  }
   AddonState* state = GetState(env);
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  int sig = info[1].As<Napi::Number>().Int32Value();
-  bool to_group = info[2].ToBoolean();
-  auto it = state->watches.find(id);
+  auto it = state->watches.find(static_cast<uint32_t>(id));
   if (it == state->watches.end()) return Napi::Boolean::New(env, false);
-  return Napi::Boolean::New(env, SignalWatched(it->second, sig, to_group) == 0);
+  return Napi::Boolean::New(env, SignalWatched(it->second, static_cast<int>(sig), to_group) == 0);
 }
 
 // setWatchRef(id, ref): whether a live proc keeps the event loop alive.
 Napi::Value SetWatchRef(const Napi::CallbackInfo& info) {
-  AddonState* state = GetState(info.Env());
-  auto it = state->watches.find(info[0].As<Napi::Number>().Uint32Value());
+  Napi::Env env = info.Env();
+  ArgReader in(env, "setWatchRef");
+  int64_t id = 0;
+  bool ref = false;
+  if (!in.ReadInt(info[0], Field{"id"}, 0, kMaxId, &id) || !in.ReadBool(info[1], Field{"ref"}, &ref)) return Napi::Value();
+  AddonState* state = GetState(env);
+  auto it = state->watches.find(static_cast<uint32_t>(id));
   if (it != state->watches.end()) {
     uv_handle_t* handle = reinterpret_cast<uv_handle_t*>(&it->second->poll);
-    if (info[1].ToBoolean()) uv_ref(handle); else uv_unref(handle);
+    if (ref) uv_ref(handle); else uv_unref(handle);
   }
-  return info.Env().Undefined();
+  return env.Undefined();
 }
 
 // makePipe() -> [readFd, writeFd] (both O_CLOEXEC) | { errno, stage, syscall }
@@ -216,9 +275,11 @@ Napi::Value MakePipe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) return FailureObject(env, "pipe", "pipe2", errno);
-  Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, Napi::Number::New(env, fds[0]));
-  result.Set(1u, Napi::Number::New(env, fds[1]));
+  Napi::Value result = PlainObject(env, {{"0", Napi::Number::New(env, fds[0])}, {"1", Napi::Number::New(env, fds[1])}}, true);
+  if (result.IsEmpty()) {
+    close(fds[0]);
+    close(fds[1]);
+  }
   return result;
 }
 
@@ -226,15 +287,25 @@ Napi::Value MakePipe(const Napi::CallbackInfo& info) {
 // For D-Bus messages that carry file descriptors (SCM_RIGHTS ride with the first byte).
 Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int socket_fd = info[0].As<Napi::Number>().Int32Value();
-  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
-  Napi::Array list = info[2].As<Napi::Array>();
+  ArgReader in(env, "sendWithFds");
   constexpr uint32_t kMaxFds = 16;
-  uint32_t count = list.Length();
+  int64_t socket_fd = -1;
+  void* data = nullptr;
+  size_t data_length = 0;
+  uint32_t count = 0;
+  if (!in.ReadInt(info[0], Field{"socketFd"}, 0, kMaxFd, &socket_fd) ||
+      !in.ReadBuffer(info[1], Field{"data"}, &data, &data_length) ||
+      !in.ReadArray(info[2], Field{"fds"}, UINT32_MAX, &count)) {
+    return Napi::Value();
+  }
+  // More than SCM_MAX_FD-like room is the caller's to handle (fd-passing reports it).
   if (count > kMaxFds) return FailureObject(env, "send", "sendmsg", E2BIG);
   int fds[kMaxFds];
-  for (uint32_t i = 0; i < count; i++) fds[i] = list.Get(i).As<Napi::Number>().Int32Value();
-  iovec iov{data.Data(), data.Length()};
+  uint32_t read = 0;
+  auto add_fd = [&fds, &read](int64_t fd) { if (read < kMaxFds) fds[read++] = static_cast<int>(fd); };
+  if (!in.ReadIntList(info[2], Field{"fds"}, kMaxFds, 0, kMaxFd, add_fd)) return Napi::Value();
+  count = read;  // a getter may not change the length under us
+  iovec iov{data, data_length};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
   msghdr msg = {};
   msg.msg_iov = &iov;
@@ -250,17 +321,21 @@ Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   }
   ssize_t n;
   do {
-    n = sendmsg(socket_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = sendmsg(static_cast<int>(socket_fd), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return FailureObject(env, "send", "sendmsg", errno);
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// setCallbacks(onExit, onNotify)
 Napi::Value SetCallbacks(const Napi::CallbackInfo& info) {
-  AddonState* state = GetState(info.Env());
+  Napi::Env env = info.Env();
+  ArgReader in(env, "setCallbacks");
+  if (!in.ReadFunction(info[0], Field{"onExit"}) || !in.ReadFunction(info[1], Field{"onNotify"})) return Napi::Value();
+  AddonState* state = GetState(env);
   state->on_exit = Napi::Persistent(info[0].As<Napi::Function>());
   state->on_notify = Napi::Persistent(info[1].As<Napi::Function>());
-  return info.Env().Undefined();
+  return env.Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

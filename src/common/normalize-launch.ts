@@ -1,17 +1,16 @@
 // Validates LaunchOptions once, for every backend, into a flat, trusted shape.
 import { hostname } from 'node:os';
 
-import type { LaunchOptions } from '../contract.js';
+import { ProcLauncherError, type LaunchOptions } from '../contract.js';
 import { parseIndexList } from './cpu-list.js';
 import {
   checkBoolean,
   checkInteger,
-  checkKnownKeys,
   checkOptionalString,
   checkProcId,
   checkString,
-  describeValue,
-  isPlainObject,
+  readOptionObject,
+  readStringArray,
 } from './validate.js';
 
 export interface NormalizedProcBind {
@@ -43,14 +42,20 @@ const BIND_KEYS = ['cpus', 'cpunodebind', 'membind', 'physcpubind'] as const;
 /** Per-proc contract variables: never inherited from the parent, only set when given. */
 const PER_PROC_VARS = ['HYPERACTOR_MESH_BOOTSTRAP_MODE', 'BOOTSTRAP_LOG_CHANNEL'] as const;
 export const MAX_TAIL_LINES = 100_000;
+/**
+ * What execve can ever carry, whatever the stack rlimit (fs/exec.c: 3/4 of the 8 MiB
+ * _STK_LIM, for argv and envp strings plus their pointers): past it a launch is E2BIG
+ * before anything is tried, and no list that long reaches the addon.
+ */
+export const MAX_EXEC_BYTES = 6 * 1024 * 1024;
+const POINTER_BYTES = 8;
+const E2BIG = 7;
 
-export function normalizeLaunch(procIdValue: unknown, opts: unknown, parentEnv: NodeJS.ProcessEnv = process.env): NormalizedLaunch {
+export function normalizeLaunch(procIdValue: unknown, optsValue: unknown, parentEnv: NodeJS.ProcessEnv = process.env): NormalizedLaunch {
   const procId = checkProcId(procIdValue);
-  if (!isPlainObject(opts)) throw new TypeError(`opts must be an object, got ${describeValue(opts)}`);
-  checkKnownKeys(opts, LAUNCH_KEYS, 'opts');
-  const command = opts['command'];
-  if (!isPlainObject(command)) throw new TypeError(`opts.command must be an object, got ${describeValue(command)}`);
-  checkKnownKeys(command, COMMAND_KEYS, 'opts.command');
+  // Plain copies, each property read once: getters and Proxy traps run here or never.
+  const opts = readOptionObject(optsValue, 'opts', LAUNCH_KEYS);
+  const command = readOptionObject(opts['command'], 'opts.command', COMMAND_KEYS);
 
   const program = checkString(command['program'], 'opts.command.program', { nonEmpty: true });
   const args = checkArgs(command['args']);
@@ -70,6 +75,7 @@ export function normalizeLaunch(procIdValue: unknown, opts: unknown, parentEnv: 
   if (bootstrapPayload !== undefined) envOverlay['HYPERACTOR_MESH_BOOTSTRAP_MODE'] = bootstrapPayload;
   if (logChannel !== undefined) envOverlay['BOOTSTRAP_LOG_CHANNEL'] = logChannel;
   const envRemove: string[] = PER_PROC_VARS.filter((name) => !(name in envOverlay));
+  checkExecSize(arg0, args, envOverlay);
 
   // Reading all of process.env costs more than the whole clone+exec on the main
   // thread, so the full environment is built only for those who ask for it (the
@@ -110,17 +116,48 @@ function hostOf(parentEnv: NodeJS.ProcessEnv): string {
   return hostname();
 }
 
+function argvTooLarge(detail: string): ProcLauncherError {
+  return new ProcLauncherError('launch', `${detail}: more than the ${MAX_EXEC_BYTES} bytes execve can ever pass to a program`, {
+    code: 'E2BIG',
+    errno: E2BIG,
+    syscall: 'execve',
+    stage: 'validate',
+  });
+}
+
 function checkArgs(value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new TypeError(`opts.command.args must be an array of strings, got ${describeValue(value)}`);
-  return value.map((arg, i) => checkString(arg, `opts.command.args[${i}]`));
+  // Each argument costs at least its terminating NUL and a pointer.
+  const maxArgs = Math.floor(MAX_EXEC_BYTES / (POINTER_BYTES + 1));
+  return readStringArray(value, 'opts.command.args', maxArgs, (length) => argvTooLarge(`opts.command.args has ${length} elements`));
+}
+
+/**
+ * argv and the environment overlay alone past what execve can carry: E2BIG now. The
+ * UTF-16 length bounds the UTF-8 size from below and a third of it from above, so the
+ * exact size is computed only near the limit.
+ */
+function checkExecSize(arg0: string, args: readonly string[], overlay: Record<string, string>): void {
+  let units = arg0.length;
+  let count = 1 + args.length;
+  for (const arg of args) units += arg.length;
+  for (const key in overlay) {
+    units += key.length + 1 + overlay[key]!.length;
+    count++;
+  }
+  const pointers = count * (POINTER_BYTES + 1);
+  if (units * 3 + pointers <= MAX_EXEC_BYTES) return;
+  let bytes = Buffer.byteLength(arg0);
+  for (const arg of args) bytes += Buffer.byteLength(arg);
+  for (const key in overlay) bytes += Buffer.byteLength(key) + 1 + Buffer.byteLength(overlay[key]!);
+  if (bytes + pointers > MAX_EXEC_BYTES) throw argvTooLarge(`opts.command.args and env need ${bytes + pointers} bytes`);
 }
 
 function checkEnv(value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  if (!isPlainObject(value)) throw new TypeError(`opts.command.env must be an object of strings, got ${describeValue(value)}`);
+  const env = readOptionObject(value, 'opts.command.env');
   const out: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
+  for (const [key, entry] of Object.entries(env)) {
     checkString(key, 'opts.command.env key', { nonEmpty: true });
     if (key.includes('=')) throw new RangeError(`opts.command.env key ${JSON.stringify(key)} must not contain "="`);
     out[key] = checkString(entry, `opts.command.env.${key}`);
@@ -128,9 +165,8 @@ function checkEnv(value: unknown): Record<string, string> {
   return out;
 }
 
-function normalizeProcBind(value: unknown): NormalizedProcBind {
-  if (!isPlainObject(value)) throw new TypeError(`opts.procBind must be an object, got ${describeValue(value)}`);
-  checkKnownKeys(value, BIND_KEYS, 'opts.procBind');
+function normalizeProcBind(bindValue: unknown): NormalizedProcBind {
+  const value = readOptionObject(bindValue, 'opts.procBind', BIND_KEYS);
   const list = (key: (typeof BIND_KEYS)[number]): number[] | undefined => {
     const text = value[key];
     return text === undefined ? undefined : parseIndexList(checkString(text, `opts.procBind.${key}`), `opts.procBind.${key}`);

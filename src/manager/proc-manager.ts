@@ -4,7 +4,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 
 import { ProcLauncherError, type BootstrapCommand, type LaunchOptions, type ProcLauncher } from '../contract.js';
 import { normalizeLaunch } from '../common/normalize-launch.js';
-import { checkInteger, checkKnownKeys, checkProcId, checkTimeoutMs, describeValue, isPlainObject } from '../common/validate.js';
+import { checkInteger, checkKnownKeys, checkProcId, checkTimeoutMs, describeValue, isPlainObject, readOptionObject } from '../common/validate.js';
 import { runBounded } from './bounded-pool.js';
 import { createLauncher } from './launcher-choice.js';
 import { ManagedProc } from './managed-proc.js';
@@ -70,7 +70,10 @@ export class ProcManager {
    */
   async spawn(procId: string, command: BootstrapCommand, opts?: SpawnOptions): Promise<ProcHandle> {
     checkProcId(procId);
-    if (!isPlainObject(command)) throw new TypeError(`command must be an object, got ${describeValue(command)}`);
+    // Plain copies read once: a throwing getter or Proxy trap is a TypeError here, and
+    // an env that is not an object cannot be spread into one (env: 'AB' -> { 0: 'A', ... }).
+    const plainCommand = readOptionObject(command, 'command');
+    const plainEnv = plainCommand['env'] === undefined ? {} : readOptionObject(plainCommand['env'], 'command.env');
     const spawnOptions = resolveSpawnOptions(opts, this.#options);
     if (this.#disposing !== null) {
       throw new ProcLauncherError('launch', `cannot spawn "${procId}": the manager is disposed`, { code: 'ERR_DISPOSED', stage: 'validate' });
@@ -89,7 +92,7 @@ export class ProcManager {
     proc.useChannel(channel);
     const launchOptions: LaunchOptions = {
       ...spawnOptions.passThrough,
-      command: { ...command, env: { ...command.env, NOTIFY_SOCKET: channel.address } },
+      command: { ...(plainCommand as unknown as BootstrapCommand), env: { ...(plainEnv as Record<string, string>), NOTIFY_SOCKET: channel.address } },
       wantStdio: true,
       tailLines: spawnOptions.tailLines,
     };

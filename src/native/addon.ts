@@ -50,6 +50,13 @@ export interface NativeExit {
   groupLeft: boolean;
 }
 
+/**
+ * Every binding checks what it reads and throws a TypeError/RangeError naming itself and
+ * the field (`spawn: plan.memNodes[0] must be an integer in 0..1023`); what a getter or
+ * Proxy trap throws comes through as is. Ranges: ids 0..2^32-1, fds 0..2^31-1, signals
+ * 1..64 (parentDeathSignal 0..64), cpus and memNodes 0..1023, argv/env/paths within
+ * execve's 6 MiB ceiling, real dense arrays only.
+ */
 interface RawAddon {
   spawn(plan: SpawnPlan): SpawnSuccess | NativeFailure;
   signal(id: number, signal: number, toGroup: boolean): boolean;
@@ -60,9 +67,9 @@ interface RawAddon {
   sendNotify(address: string, message: string): number | NativeFailure;
   /** A pipe, both ends O_CLOEXEC: [readFd, writeFd]. */
   makePipe(): [number, number] | NativeFailure;
-  /** sendmsg with SCM_RIGHTS on a stream socket; bytes sent. */
+  /** sendmsg with SCM_RIGHTS on a stream socket; bytes sent. More than 16 fds: an E2BIG failure. */
   sendWithFds(socketFd: number, data: Buffer, fds: number[]): number | NativeFailure;
-  /** Blocks until the barrier is released or the timeout passes; closes the fd. */
+  /** Blocks until the barrier is released or the timeout (0..2^31-1 ms) passes; closes the fd. */
   awaitBarrierSync(fd: number, timeoutMs: number): boolean;
   setCallbacks(
     onExit: (id: number, kind: number, status: number, core: boolean, userMs: number, systemMs: number, maxRssKb: number, groupLeft: boolean) => void,
