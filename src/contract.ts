@@ -66,8 +66,11 @@ export interface ProcRusage {
 
 /** What the whole tree used (its cgroup), escaped descendants included. */
 export interface ProcTreeUsage {
-  userMs: number;
-  systemMs: number;
+  /** User + system CPU of every process that ever ran in the tree. */
+  cpuMs: number;
+  /** The split, where the backend can tell it (cgroup cpu.stat: native; systemd gives only the total). */
+  userMs?: number;
+  systemMs?: number;
   /** memory.peak: only where the cgroup v2 memory controller is on. */
   peakMemoryKb?: number;
 }

@@ -8,8 +8,10 @@ import {
   type LaunchResult,
   type ProcExitResult,
   type ProcLauncher,
+  type ProcTreeUsage,
   type StdioHandling,
 } from '../contract.js';
+import { readCgroupUsage } from '../common/cgroup-usage.js';
 import { LineTail } from '../common/line-tail.js';
 import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-launch.js';
 import { nameOfSignal, resolveSignal } from '../common/signals.js';
@@ -153,7 +155,7 @@ export class NativeProcLauncher implements ProcLauncher {
       if (this.#procs.get(procId) === proc) this.#procs.delete(procId);
       clearTimeout(proc.escalation);
       const result = exitResultOf(nativeExit);
-      const orphans = leaf === undefined ? undefined : this.#reapLeaf(leaf);
+      const orphans = leaf === undefined ? undefined : this.#reapLeaf(leaf, (usage) => (result.treeUsage = usage));
       if (orphans !== undefined) result.orphansKilled = orphans.count;
       else if (this.#killGroupOnExit) result.orphansKilled = nativeExit.groupLeft ? countGroupMembers(spawned.pid) : 0;
       // The group is dead, so stderr reaches EOF right away unless an escaped
@@ -207,12 +209,18 @@ export class NativeProcLauncher implements ProcLauncher {
   }
 
   /** After the leader's exit: kill what is left in its cgroup (counted), then remove it. */
-  #reapLeaf(leaf: string): { count: number; removed: Promise<boolean> } | undefined {
+  // treeUsage comes from the leaf's cpu.stat once the tree is dead and before the leaf
+  // goes; a tree left running (killGroupOnExit false) has no final figure to give.
+  #reapLeaf(leaf: string, onUsage: (usage: ProcTreeUsage) => void): { count: number; removed: Promise<boolean> } | undefined {
     const cgroups = this.#cgroups!;
     const left = cgroups.pidsInTree(leaf).length;
     if (!this.#killGroupOnExit && left > 0) return { count: 0, removed: Promise.resolve(false) };
     if (left > 0) cgroups.kill(leaf);
-    return { count: left, removed: cgroups.removeLeaf(leaf) };
+    const readUsage = (): void => {
+      const usage = readCgroupUsage(leaf);
+      if (usage !== undefined) onUsage(usage);
+    };
+    return { count: left, removed: cgroups.removeLeaf(leaf, undefined, readUsage) };
   }
 
   static {
