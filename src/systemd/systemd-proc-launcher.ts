@@ -5,6 +5,7 @@ import {
   type LaunchResult,
   type ProcExitResult,
   type ProcLauncher,
+  type ProcTreeUsage,
 } from '../contract.js';
 import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-launch.js';
 import { checkProcId, checkTimeoutMs } from '../common/validate.js';
@@ -30,6 +31,7 @@ const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
 const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
 const SIGTERM = 15;
 const SIGKILL = 9;
+const UINT64_MAX = 2n ** 64n - 1n;
 /** How long a finished unit may take to be unloaded after Unref before we stop waiting. */
 const UNLOAD_WAIT_MS = 2_000;
 /** The unit connected its stdio before exec; the accept is at most a loop turn behind. */
@@ -248,6 +250,8 @@ export class SystemdProcLauncher implements ProcLauncher {
       if (bus === null || bus === undefined) throw new Error('the bus is gone');
       if (!hasExited(unit.watch.service)) Object.assign(unit.watch.service, await this.#serviceState(bus, unit));
       result = exitResultOf(unit.watch.service, unit.watch.name);
+      const treeUsage = await this.#treeUsage(bus, unit);
+      if (treeUsage !== undefined) result.treeUsage = treeUsage;
       await this.#release(bus, unit);
     } catch (err) {
       result = { kind: 'failed', reason: `the exit of unit ${unit.watch.name} could not be read: ${describe(err)}` };
@@ -383,6 +387,18 @@ export class SystemdProcLauncher implements ProcLauncher {
     const state: ServiceState = {};
     serviceStateOf(await bus.getAll(unit.watch.path, SERVICE_IFACE), state);
     return state;
+  }
+
+  /**
+   * systemd caches the cgroup's CPU usage when it removes the cgroup of a finished unit,
+   * so CPUUsageNSec still answers until the unit is unloaded. It is a total only (no
+   * user/system split) and systemd 252 has no MemoryPeak: those figures are absent.
+   */
+  async #treeUsage(bus: SystemdBus, unit: LiveUnit): Promise<ProcTreeUsage | undefined> {
+    const nsec = await bus.getProperty(unit.watch.path, SERVICE_IFACE, 'CPUUsageNSec').catch(() => undefined);
+    if (typeof nsec !== 'bigint' && typeof nsec !== 'number') return undefined;
+    if (BigInt(nsec) === UINT64_MAX) return undefined; // "not known" (accounting was off)
+    return { cpuMs: Number(BigInt(nsec) / 1000n) / 1000 };
   }
 
   async #mainPid(bus: SystemdBus, unit: LiveUnit): Promise<number | null> {
