@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
+import { addon } from '../../src/native/addon.js';
+import { normalizeLaunch } from '../../src/common/normalize-launch.js';
 import { defineHarnessContract } from '../helpers/harness-contract.js';
 import { zombieChildren, liveChildren } from '../helpers/proc-table.js';
 
@@ -19,5 +21,26 @@ describe('NativeProcLauncher harness options (stdin, deadline, signal, rlimits)'
     expect(launcher.size).toBe(0);
     expect(zombieChildren()).toEqual([]);
     expect(liveChildren()).toEqual([]);
+  });
+
+  it('the raw binding checks plan.stdin and plan.rlimits itself (native never trusts the caller)', () => {
+    const plan = { paths: ['/bin/true'], argv: ['true'], env: [], inheritEnviron: false, envRemove: [], cwd: null, captureStdio: false, killGroupOnExit: true, killOnTeardown: true, parentDeathSignal: 0, cpus: null, memNodes: null, cgroup: null };
+    expect(() => addon().spawn({ ...plan, stdin: 3 as never })).toThrow(/spawn: plan\.stdin must be an integer in 0\.\.2/);
+    expect(() => addon().spawn({ ...plan, rlimits: [7, 10] })).toThrow(/spawn: plan\.rlimits must hold \[resource, soft, hard\] triples/);
+    expect(() => addon().spawn({ ...plan, rlimits: [99, 1, 1] })).toThrow(RangeError);
+    expect(() => addon().spawn({ ...plan, rlimits: [7, -2, 1] })).toThrow(RangeError);
+    expect(launcher.size).toBe(0);
+  });
+
+  it('defaults: stdin null, deadlineGraceMs 5000, no deadline, no signal, no rlimits', () => {
+    const launch = normalizeLaunch('d', { command: { program: '/bin/true' } });
+    expect(launch.stdin).toBe('null');
+    expect(launch.limits).toEqual({ graceMs: 5000 });
+    expect(launch.rlimits).toEqual([]);
+    const full = normalizeLaunch('d', { command: { program: '/bin/true' }, rlimits: { nofile: 10, stack: [1, Infinity] } });
+    expect(full.rlimits).toEqual([
+      { name: 'stack', resource: 3, soft: 1, hard: Infinity },
+      { name: 'nofile', resource: 7, soft: 10, hard: 10 },
+    ]);
   });
 });
