@@ -199,4 +199,3 @@ export function defineHarnessContract(backend: HarnessBackend): void {
   });
 }
 
-export { ProcLauncherError };
