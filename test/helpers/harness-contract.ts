@@ -1,9 +1,9 @@
 // The harness options (issue #12) as one suite every backend runs: stdin, deadline,
 // AbortSignal, rlimits. Each backend's test file calls it with its own launcher.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { expect, it } from 'vitest';
 
-import { ProcLauncherError, type LaunchResult, type ProcLauncher } from '../../src/index.js';
+import type { LaunchResult, ProcLauncher } from '../../src/index.js';
 import { fixture, firstLines, readAll } from './fixtures.js';
 
 export interface HarnessBackend {
@@ -65,6 +65,18 @@ export function defineHarnessContract(backend: HarnessBackend): void {
     expect(lines[0]).toMatch(/^pipe:\[\d+\]$/);
     expect(lines[1]).toBe('got hello');
     expect(await piped.exit).toMatchObject({ kind: 'exited', code: 0 });
+  });
+
+  it("stdin 'inherit': the proc's fd 0 is this process's own", async () => {
+    const ours = readlinkSync('/proc/self/fd/0');
+    const result = await backend.launcher().launch('stdin-inherit', {
+      command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
+      wantStdio: true,
+      stdin: 'inherit',
+    });
+    expect(result.stdin).toBeNull();
+    expect((await readAll(capturedOut(result))).trim()).toBe(ours);
+    expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
   });
 
   it('a write after the proc stopped reading (EPIPE) is not an unhandled error', async () => {

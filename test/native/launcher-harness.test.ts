@@ -1,12 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
 import { addon } from '../../src/native/addon.js';
 import { normalizeLaunch } from '../../src/common/normalize-launch.js';
 import { defineHarnessContract } from '../helpers/harness-contract.js';
-import { zombieChildren, liveChildren } from '../helpers/proc-table.js';
+import { liveChildren, openFds, waitFor, zombieChildren } from '../helpers/proc-table.js';
 
 const launcher = new NativeProcLauncher();
+const fdsBefore = openFds().length;
+afterAll(async () => {
+  await launcher.dispose();
+  // Every stdin pipe, captured stream and pidfd of the file is closed; no proc is left.
+  await waitFor(() => openFds().length <= fdsBefore, `fd count back to ${fdsBefore} (now ${openFds().length})`);
+  expect(zombieChildren()).toEqual([]);
+  expect(liveChildren()).toEqual([]);
+});
 
 describe('NativeProcLauncher harness options (stdin, deadline, signal, rlimits)', () => {
   defineHarnessContract({ launcher: () => launcher, size: () => launcher.size });
