@@ -5,7 +5,6 @@ import {
   type LaunchResult,
   type ProcExitResult,
   type ProcLauncher,
-  type ProcTreeUsage,
 } from '../contract.js';
 import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-launch.js';
 import { checkProcId, checkTimeoutMs } from '../common/validate.js';
@@ -25,13 +24,13 @@ import { UnitWatch } from './unit-watch.js';
 import { waitAtMost } from '../common/wait-at-most.js';
 import { superviseRun } from '../common/run-limits.js';
 import { UnitStdin } from './stdio-stdin.js';
+import { readUnitTreeUsage } from './unit-usage.js';
 import { closeAtExit } from '../common/stdin-stream.js';
 
 const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
 const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
 const SIGTERM = 15;
 const SIGKILL = 9;
-const UINT64_MAX = 2n ** 64n - 1n;
 /** How long a finished unit may take to be unloaded after Unref before we stop waiting. */
 const UNLOAD_WAIT_MS = 2_000;
 /** The unit connected its stdio before exec; the accept is at most a loop turn behind. */
@@ -250,7 +249,7 @@ export class SystemdProcLauncher implements ProcLauncher {
       if (bus === null || bus === undefined) throw new Error('the bus is gone');
       if (!hasExited(unit.watch.service)) Object.assign(unit.watch.service, await this.#serviceState(bus, unit));
       result = exitResultOf(unit.watch.service, unit.watch.name);
-      const treeUsage = await this.#treeUsage(bus, unit);
+      const treeUsage = await readUnitTreeUsage(bus, unit.watch.path);
       if (treeUsage !== undefined) result.treeUsage = treeUsage;
       await this.#release(bus, unit);
     } catch (err) {
@@ -387,18 +386,6 @@ export class SystemdProcLauncher implements ProcLauncher {
     const state: ServiceState = {};
     serviceStateOf(await bus.getAll(unit.watch.path, SERVICE_IFACE), state);
     return state;
-  }
-
-  /**
-   * systemd caches the cgroup's CPU usage when it removes the cgroup of a finished unit,
-   * so CPUUsageNSec still answers until the unit is unloaded. It is a total only (no
-   * user/system split) and systemd 252 has no MemoryPeak: those figures are absent.
-   */
-  async #treeUsage(bus: SystemdBus, unit: LiveUnit): Promise<ProcTreeUsage | undefined> {
-    const nsec = await bus.getProperty(unit.watch.path, SERVICE_IFACE, 'CPUUsageNSec').catch(() => undefined);
-    if (typeof nsec !== 'bigint' && typeof nsec !== 'number') return undefined;
-    if (BigInt(nsec) === UINT64_MAX) return undefined; // "not known" (accounting was off)
-    return { cpuMs: Number(BigInt(nsec) / 1000n) / 1000 };
   }
 
   async #mainPid(bus: SystemdBus, unit: LiveUnit): Promise<number | null> {
