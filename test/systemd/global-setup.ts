@@ -14,7 +14,7 @@ import { TEST_UNIT_PREFIX, type SystemdTestContext } from './systemd-context.js'
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(here, 'user-manager.sh');
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 75_000; // user-manager.sh waits up to 30 s for the manager, then 30 s for its bus name
 const STOP_TIMEOUT_MS = 20_000;
 const TOOLS = ['/lib/systemd/systemd', '/usr/bin/dbus-daemon', 'unshare', 'script', 'setsid', 'systemctl', 'busctl', 'mount'];
 

@@ -83,9 +83,12 @@ start_manager() {
 }
 
 wait_ready() {
-  local state="" i
+  local state="" deadline
+  # Bounded by wall time, not by a count of tries: on a loaded machine each systemctl or
+  # busctl call can itself take a second (30 s each, then the log tells why).
+  deadline=$((SECONDS + 30))
   # Ready when the manager says running/degraded on its private socket...
-  for i in $(seq 1 200); do
+  while ((SECONDS < deadline)); do
     state=$(XDG_RUNTIME_DIR="$runtime_dir" systemctl --user show -p SystemState --value 2>/dev/null || true)
     [[ "$state" == running || "$state" == degraded ]] && break
     sleep 0.05
@@ -96,14 +99,16 @@ wait_ready() {
     exit 1
   fi
   # ...and owns its name on the user bus (the first client socket-activates dbus-daemon).
-  for i in $(seq 1 200); do
+  deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
     if XDG_RUNTIME_DIR="$runtime_dir" busctl --user call org.freedesktop.DBus /org/freedesktop/DBus \
       org.freedesktop.DBus GetNameOwner s org.freedesktop.systemd1 >/dev/null 2>&1; then
       return 0
     fi
     sleep 0.05
   done
-  echo "user-manager.sh: systemd --user runs but never joined the bus at $runtime_dir/bus" >&2
+  echo "user-manager.sh: systemd --user runs but never joined the bus at $runtime_dir/bus; last lines of $log_file:" >&2
+  tail -n 20 "$log_file" >&2 2>/dev/null || true
   exit 1
 }
 
