@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,35 @@ bool ReadSpawnPlan(ArgReader& in, napi_value plan, SpawnArgs* args, ChildPlan* c
     auto set_cpu = [child](int64_t cpu) { CPU_SET(static_cast<size_t>(cpu), &child->affinity); };
     if (!in.ReadIntList(value, Field{"plan.cpus"}, CPU_SETSIZE, 0, CPU_SETSIZE - 1, set_cpu)) return false;
   }
+  int64_t stdin_mode = 0;
+  if (!in.ReadProperty(plan, "stdin", &value)) return false;
+  if (!in.IsNullish(value) && !in.ReadInt(value, Field{"plan.stdin"}, kStdinNull, kStdinPipe, &stdin_mode)) return false;
+  child->stdin_mode = static_cast<int>(stdin_mode);
+  // [resource, soft, hard, ...]; -1 is RLIM_INFINITY (a JS number cannot hold 2^64-1).
+  if (!in.ReadProperty(plan, "rlimits", &value)) return false;
+  if (!in.IsNullish(value)) {
+    constexpr int64_t kMaxLimit = (int64_t{1} << 53) - 1;
+    int64_t seen = 0;
+    bool bad_resource = false;
+    auto add = [child, &seen, &bad_resource](int64_t n) {
+      RlimitEntry& entry = child->rlimits[seen / 3];
+      int part = static_cast<int>(seen % 3);
+      uint64_t limit = n < 0 ? RLIM_INFINITY : static_cast<uint64_t>(n);
+      if (part == 0) {
+        if (n < 0 || n >= RLIM_NLIMITS) bad_resource = true;
+        entry.resource = static_cast<int>(n);
+      } else if (part == 1) {
+        entry.soft = limit;
+      } else {
+        entry.hard = limit;
+      }
+      seen++;
+    };
+    if (!in.ReadIntList(value, Field{"plan.rlimits"}, kMaxRlimits * 3, -1, kMaxLimit, add)) return false;
+    if (seen % 3 != 0) return in.FailRange(Field{"plan.rlimits"}, "must hold [resource, soft, hard] triples");
+    if (bad_resource) return in.FailRange(Field{"plan.rlimits"}, "names a resource outside 0..RLIM_NLIMITS-1");
+    child->rlimit_count = static_cast<int>(seen / 3);
+  }
   if (!in.ReadProperty(plan, "memNodes", &value)) return false;
   if (!in.IsNullish(value)) {
     child->set_membind = true;
@@ -196,8 +226,8 @@ bool ReadSpawnPlan(ArgReader& in, napi_value plan, SpawnArgs* args, ChildPlan* c
 }
 
 // spawn({ paths, argv, env, inheritEnviron, envRemove, cwd, captureStdio, killGroupOnExit,
-//         parentDeathSignal, killOnTeardown, cpus, memNodes, cgroup })
-//   -> { id, pid, stdoutFd, stderrFd } | { errno, stage, syscall }
+//         parentDeathSignal, killOnTeardown, cpus, memNodes, cgroup, stdin, rlimits })
+//   -> { id, pid, stdoutFd, stderrFd, stdinFd } | { errno, stage, syscall }
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = GetState(env);
@@ -229,12 +259,14 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     KillAndReapUnwatched(outcome.pid, outcome.pidfd);
     if (outcome.stdout_fd >= 0) close(outcome.stdout_fd);
     if (outcome.stderr_fd >= 0) close(outcome.stderr_fd);
+    if (outcome.stdin_fd >= 0) close(outcome.stdin_fd);
     return FailureObject(env, "watch", "uv_poll_start", err);
   }
   return PlainObject(env, {{"id", Napi::Number::New(env, id)},
                            {"pid", Napi::Number::New(env, outcome.pid)},
                            {"stdoutFd", Napi::Number::New(env, outcome.stdout_fd)},
-                           {"stderrFd", Napi::Number::New(env, outcome.stderr_fd)}});
+                           {"stderrFd", Napi::Number::New(env, outcome.stderr_fd)},
+                           {"stdinFd", Napi::Number::New(env, outcome.stdin_fd)}});
 }
 
 // signal(id, signo, toGroup) -> true if the leader was signalled, false if it is gone.

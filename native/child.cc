@@ -5,7 +5,7 @@
 // Calls made here, and nothing else:
 //   sigaction, sigprocmask, close_range (raw syscall), setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
 //   sched_setaffinity, set_mempolicy (raw syscall), chdir, open, dup2, fcntl, close,
-//   close_range (raw syscall), execve, _exit.
+//   prlimit64 (raw syscall), close_range (raw syscall), execve, _exit.
 #include "child.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <linux/close_range.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -102,11 +103,17 @@ int RunChild(void* arg) {
 
   if (plan->cwd != nullptr && chdir(plan->cwd) < 0) FailChild(plan, kStageChdir, errno);
 
-  int null_fd = open("/dev/null", O_RDWR);
-  if (null_fd < 0) FailChild(plan, kStageStdin, errno);
-  if (null_fd != 0) {
-    if (dup2(null_fd, 0) < 0) FailChild(plan, kStageStdin, errno);
-    if (null_fd > 2) close(null_fd);
+  if (plan->stdin_mode == kStdinPipe) {
+    if (dup2(plan->stdin_fd, 0) < 0) FailChild(plan, kStageStdin, errno);
+  } else if (plan->stdin_mode == kStdinInherit) {
+    fcntl(0, F_SETFD, 0);  // as for 1 and 2 below: keep it across execve
+  } else {
+    int null_fd = open("/dev/null", O_RDWR);
+    if (null_fd < 0) FailChild(plan, kStageStdin, errno);
+    if (null_fd != 0) {
+      if (dup2(null_fd, 0) < 0) FailChild(plan, kStageStdin, errno);
+      if (null_fd > 2) close(null_fd);
+    }
   }
   // dup2 clears FD_CLOEXEC on the target. An inherited 1 or 2 may carry it (Node
   // sets it on its own stdio), and would then be closed by execve: clear it.
@@ -116,6 +123,14 @@ int RunChild(void* arg) {
       if (dup2(source, target) < 0) FailChild(plan, kStageStdio, errno);
     } else {
       fcntl(target, F_SETFD, 0);  // EBADF when the parent has it closed: nothing to keep
+    }
+  }
+
+  // Last, so a low nofile or as limit cannot break the steps above.
+  for (int i = 0; i < plan->rlimit_count; i++) {
+    struct { uint64_t soft, hard; } limit = {plan->rlimits[i].soft, plan->rlimits[i].hard};  // the kernel's rlimit64
+    if (syscall(SYS_prlimit64, 0, plan->rlimits[i].resource, &limit, nullptr) < 0) {
+      FailChild(plan, kStageRlimit, errno);
     }
   }
 

@@ -20,7 +20,23 @@ enum ChildStage : int32_t {
   kStageStdio,
   kStageCloseRange,
   kStageExec,
+  kStageRlimit,
 };
+
+// What the child's fd 0 is.
+enum StdinMode : int32_t {
+  kStdinNull = 0,     // /dev/null
+  kStdinInherit = 1,  // the parent's fd 0
+  kStdinPipe = 2,     // the read end of a pipe (ChildPlan::stdin_fd)
+};
+
+// One resource limit to set before exec; soft/hard RLIM_INFINITY for unlimited.
+struct RlimitEntry {
+  int resource;
+  uint64_t soft;
+  uint64_t hard;
+};
+constexpr int kMaxRlimits = 16;
 
 // The fixed record a failing child writes before _exit(127). It lives in the parent's
 // memory (CLONE_VM), and CLONE_VFORK makes the write visible when clone returns.
@@ -36,6 +52,8 @@ struct ChildPlan {
   char* const* argv;
   char* const* envp;
   const char* cwd;          // nullptr: inherit
+  int stdin_mode;           // StdinMode
+  int stdin_fd;             // with kStdinPipe: the pipe's read end
   int stdout_fd;            // -1: inherit
   int stderr_fd;            // -1: inherit
   ChildError* error;        // where a failure is reported
@@ -47,6 +65,8 @@ struct ChildPlan {
   cpu_set_t affinity;
   bool set_membind;
   unsigned long membind_mask[16];  // bitmask of NUMA nodes, up to 1024
+  int rlimit_count;
+  RlimitEntry rlimits[kMaxRlimits];
 };
 
 // Entry point passed to clone(). Never returns on success (execve), _exit(127) on failure.

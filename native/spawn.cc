@@ -36,6 +36,7 @@ const StageInfo kStages[] = {
     {"stdio", "dup2"},
     {"close-range", "close_range"},
     {"exec", "execve"},
+    {"rlimit", "prlimit"},
 };
 
 // One stack per spawning thread (main or worker), never shared: with CLONE_VFORK the
@@ -113,13 +114,25 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   ChildError record{};
   int out_pipe[2] = {-1, -1};
   int err_pipe[2] = {-1, -1};
+  int in_pipe[2] = {-1, -1};
+  auto close_pipes = [&]() {
+    CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
+    CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
+    CloseIfOpen(in_pipe[0]); CloseIfOpen(in_pipe[1]);
+  };
   if (request.capture_stdio) {
     if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
       int saved = errno;
-      CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
+      close_pipes();
       return ParentFailure("pipe", "pipe2", saved);
     }
   }
+  if (plan.stdin_mode == kStdinPipe && pipe2(in_pipe, O_CLOEXEC) < 0) {
+    int saved = errno;
+    close_pipes();
+    return ParentFailure("pipe", "pipe2", saved);
+  }
+  plan.stdin_fd = in_pipe[0];
   plan.error = &record;
   plan.stdout_fd = out_pipe[1];
   plan.stderr_fd = err_pipe[1];
@@ -128,12 +141,12 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   plan.unshare_from = 3;
   if (out_pipe[1] >= plan.unshare_from) plan.unshare_from = out_pipe[1] + 1;
   if (err_pipe[1] >= plan.unshare_from) plan.unshare_from = err_pipe[1] + 1;
+  if (in_pipe[0] >= plan.unshare_from) plan.unshare_from = in_pipe[0] + 1;
 
   void* stack = ThreadChildStack();
   if (stack == nullptr) {
     int saved = errno;
-    CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
-    CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
+    close_pipes();
     return ParentFailure("stack", "mmap", saved);
   }
 
@@ -142,8 +155,7 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
     cgroup_fd = open(request.cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cgroup_fd < 0) {
       int saved = errno;
-      CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
-      CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
+      close_pipes();
       return ParentFailure("cgroup", "open", saved);
     }
   }
@@ -161,9 +173,10 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
 
   CloseIfOpen(out_pipe[1]);
   CloseIfOpen(err_pipe[1]);
+  CloseIfOpen(in_pipe[0]);
 
   if (pid < 0) {
-    CloseIfOpen(out_pipe[0]); CloseIfOpen(err_pipe[0]);
+    close_pipes();
     return ParentFailure("clone", clone_syscall, clone_errno);
   }
 
@@ -175,7 +188,7 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
     while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED, nullptr) < 0 && errno == EINTR) {
     }
     close(pidfd);
-    CloseIfOpen(out_pipe[0]); CloseIfOpen(err_pipe[0]);
+    close_pipes();
     int stage = record.stage;
     if (stage < 0 || stage >= static_cast<int>(sizeof kStages / sizeof kStages[0])) stage = 0;
     return ParentFailure(kStages[stage].stage, kStages[stage].syscall, record.err);
@@ -186,6 +199,7 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   out.pidfd = pidfd;
   out.stdout_fd = out_pipe[0];
   out.stderr_fd = err_pipe[0];
+  out.stdin_fd = in_pipe[1];
   return out;
 }
 

@@ -16,6 +16,7 @@ struct SpawnRequest {
 struct SpawnOutcome {
   pid_t pid = -1;
   int pidfd = -1;
+  int stdin_fd = -1;    // with a stdin pipe: the parent's write end, O_CLOEXEC
   int stdout_fd = -1;   // parent's read end, O_CLOEXEC
   int stderr_fd = -1;
   // On failure: stage name and errno; the child (if any) has been reaped.

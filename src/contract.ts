@@ -1,5 +1,5 @@
 // The launcher contract (DESIGN.md sections 1-2): types every backend and the manager share.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** What to run. `program` is an absolute path or a name looked up in the parent's PATH. */
 export interface BootstrapCommand {
@@ -38,7 +38,20 @@ export interface LaunchOptions {
   /** Keep the last N whole stderr lines for the exit result (default: 0 = no tail). */
   tailLines?: number;
   procBind?: ProcBind;
+  /** The proc's stdin: /dev/null (default 'null'), this process's stdin, or a pipe (`LaunchResult.stdin`). */
+  stdin?: 'null' | 'inherit' | 'pipe';
+  /** Wall-clock limit from start (ms): then terminate, SIGKILL after `deadlineGraceMs`; the exit says `timedOut`. */
+  deadlineMs?: number;
+  /** Grace between SIGTERM and SIGKILL for the deadline and the abort (default: 5000 ms). */
+  deadlineGraceMs?: number;
+  /** Abort = terminate with `deadlineGraceMs`; the exit says `aborted`. Already aborted: launch rejects (AbortError). */
+  signal?: AbortSignal;
+  /** Resource limits set before exec, in prlimit(1) units: a number (soft = hard) or [soft, hard]; Infinity = unlimited. */
+  rlimits?: ProcRlimits;
 }
+
+export type RlimitName = 'nofile' | 'nproc' | 'as' | 'cpu' | 'core' | 'fsize' | 'stack' | 'memlock';
+export type ProcRlimits = Partial<Record<RlimitName, number | readonly [soft: number, hard: number]>>;
 
 export type StdioHandling =
   | { kind: 'captured'; stdout: Readable; stderr: Readable }
@@ -51,16 +64,40 @@ export interface ProcRusage {
   maxRssKb: number;
 }
 
+/** What the whole tree used (its cgroup), escaped descendants included. */
+export interface ProcTreeUsage {
+  /** User + system CPU of every process that ever ran in the tree. */
+  cpuMs: number;
+  /** The split, where the backend can tell it (cgroup cpu.stat: native; systemd gives only the total). */
+  userMs?: number;
+  systemMs?: number;
+  /** memory.peak: only where the cgroup v2 memory controller is on. */
+  peakMemoryKb?: number;
+}
+
 export type ProcExitResult = (
   | { kind: 'exited'; code: number }
   | { kind: 'signaled'; signal: number; signalName: string; coreDumped: boolean }
   | { kind: 'failed'; reason: string }
-) & { stderrTail?: string[]; rusage?: ProcRusage; orphansKilled?: number };
+) & {
+  stderrTail?: string[];
+  /** The leader's own usage (waitid), never its escaped descendants'. */
+  rusage?: ProcRusage;
+  /** The whole tree's usage, where a cgroup of its own tells it (native with `cgroup`, systemd). */
+  treeUsage?: ProcTreeUsage;
+  orphansKilled?: number;
+  /** Stopped because `deadlineMs` passed first. */
+  timedOut?: true;
+  /** Stopped because `signal` aborted first. */
+  aborted?: true;
+};
 
 export interface LaunchResult {
   pid: number | null;
   startedAt: Date;
   stdio: StdioHandling;
+  /** With `stdin: 'pipe'`, the write end of the proc's stdin (EPIPE after its exit is ignored); else null. */
+  stdin: Writable | null;
   /** Resolves exactly once with the terminal outcome; never rejects. */
   exit: Promise<ProcExitResult>;
 }

@@ -12,9 +12,13 @@ export {
   type ProcExitResult,
   type ProcLauncher,
   type ProcLauncherErrorKind,
+  type ProcRlimits,
   type ProcRusage,
+  type ProcTreeUsage,
+  type RlimitName,
   type StdioHandling,
 } from './contract.js';
+export { AbortError } from './common/abort-error.js';
 export { NativeProcLauncher, type NativeProcLauncherOptions } from './native/native-proc-launcher.js';
 export { ProcManager, type ProcListEntry, type TerminateAllOptions, type TerminateAllResult } from './manager/proc-manager.js';
 export { ProcHandle } from './manager/proc-handle.js';

@@ -22,6 +22,8 @@ export interface RunArgs {
   /** The cgroup v2 directory the native launcher contains the procs in (null: none). */
   cgroup: string | null;
   timeoutMs: number | null;
+  /** Each copy's own wall-clock limit from its start (LaunchOptions.deadlineMs); null: none. */
+  deadlineMs: number | null;
   graceMs: number;
   json: boolean;
   help: boolean;
@@ -52,6 +54,8 @@ Options:
                           cgroup v2 under DIR (created if missing); they die as a
                           whole, even when this command is killed with SIGKILL
       --timeout MS        stop every copy still running after MS (default: none)
+      --deadline MS       stop each copy MS after its own start (SIGTERM, SIGKILL
+                          after --grace); it counts as stopped (default: none)
       --grace MS          on stop, SIGTERM then SIGKILL after MS (default: 5000)
       --json              print the final statuses as JSON on stdout (proc output
                           and live status then go to stderr)
@@ -60,7 +64,8 @@ Options:
 While running: a terminal shows a status table redrawn in place; otherwise one
 line per status change is printed to stderr. Ctrl-C (or SIGTERM) stops every
 copy (SIGTERM, then SIGKILL after --grace); a second one kills at once. Copies
-stopped that way, or by --timeout, are counted as stopped, never as succeeded.
+stopped that way, or by --timeout or --deadline, are counted as stopped, never
+as succeeded.
 
 --launcher systemd talks to the user's systemd manager over
 $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus. Without one: log in
@@ -68,11 +73,11 @@ through a session that starts 'systemd --user' (check: systemctl --user
 status), or keep one running with 'loginctl enable-linger USER'.
 
 Exit status: 0 if every copy exited with code 0; 1 otherwise (a copy failed or
-was stopped by --timeout, or the launcher could not be set up); 2 for a usage
+was stopped by --timeout or --deadline, or the launcher could not be set up); 2 for a usage
 error; 130 after Ctrl-C (SIGINT), 143 after SIGTERM.
 `;
 
-const VALUE_OPTIONS = new Set(['-n', '--count', '--name', '--ready-timeout', '--tail', '--launcher', '--cgroup', '--timeout', '--grace']);
+const VALUE_OPTIONS = new Set(['-n', '--count', '--name', '--ready-timeout', '--tail', '--launcher', '--cgroup', '--timeout', '--deadline', '--grace']);
 const FLAG_OPTIONS = new Set(['--ready', '--json', '-h', '--help']);
 const ALL_OPTIONS = [...VALUE_OPTIONS, ...FLAG_OPTIONS];
 const LAUNCHERS: readonly RunLauncher[] = ['native', 'systemd'];
@@ -116,6 +121,7 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   }
   const readyTimeout = values.get('--ready-timeout');
   const timeout = values.get('--timeout');
+  const deadline = values.get('--deadline');
   return {
     count: integerOption(values.get('--count'), '--count', 1, 1, 100_000),
     name: values.get('--name') ?? (program === undefined ? 'proc' : basename(program) || 'proc'),
@@ -126,6 +132,7 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     launcherSource,
     cgroup,
     timeoutMs: timeout === undefined ? null : integerOption(timeout, '--timeout', 0, 0, 2 ** 31 - 1),
+    deadlineMs: deadline === undefined ? null : integerOption(deadline, '--deadline', 0, 1, 2 ** 31 - 1),
     graceMs: integerOption(values.get('--grace'), '--grace', 5000, 0, 2 ** 31 - 1),
     json: flags.has('--json'),
     help,

@@ -133,7 +133,9 @@ class RunSession {
     const env = { PROCLAUNCH_INDEX: String(index), PROCLAUNCH_COUNT: String(this.#args.count) };
     let handle: ProcHandle;
     try {
-      handle = await this.#manager.spawn(procId, { program: this.#args.program, args: this.#args.args, env });
+      const { deadlineMs, graceMs } = this.#args;
+      const limits = deadlineMs === null ? {} : { deadlineMs, deadlineGraceMs: graceMs };
+      handle = await this.#manager.spawn(procId, { program: this.#args.program, args: this.#args.args, env }, limits);
     } catch (error) {
       // The launch failed (program not found …): the manager remembers it as failed.
       const status = this.#manager.status(procId) ?? { state: 'failed', reason: String(error), stderrTail: [] };
@@ -147,6 +149,8 @@ class RunSession {
   async #follow(row: ProcRow, handle: ProcHandle): Promise<void> {
     for await (const status of handle.statuses()) {
       if (status.state === 'starting') continue;
+      // The launcher says which ends were its deadline's doing (the handle has the exit by now).
+      if (isTerminalStatus(status) && handle.exitResult?.timedOut === true) row.stoppedBy ??= 'deadline';
       this.#record(row, status);
     }
   }

@@ -80,6 +80,6 @@ export function jsonReport(rows: readonly ProcRow[], now: number): JsonProcRepor
 function noteOf(row: ProcRow): string {
   const detail = detailOf(row.status);
   if (row.stoppedBy === undefined) return detail;
-  const cause = row.stoppedBy === 'timeout' ? 'stopped at --timeout' : `stopped by ${row.stoppedBy}`;
+  const cause = row.stoppedBy === 'timeout' ? 'stopped at --timeout' : row.stoppedBy === 'deadline' ? 'stopped at --deadline' : `stopped by ${row.stoppedBy}`;
   return detail === '' ? cause : `${cause}; ${detail}`;
 }

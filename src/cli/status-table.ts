@@ -2,7 +2,7 @@
 import type { ProcStatus } from '../manager/proc-status.js';
 
 /** Why the run stopped a copy that was still running: an interrupt, or --timeout. */
-export type StopCause = 'SIGINT' | 'SIGTERM' | 'timeout';
+export type StopCause = 'SIGINT' | 'SIGTERM' | 'timeout' | 'deadline';
 
 export interface ProcRow {
   procId: string;

@@ -2,13 +2,17 @@
 import { hostname } from 'node:os';
 
 import { ProcLauncherError, type LaunchOptions } from '../contract.js';
+import { AbortError } from './abort-error.js';
 import { parseIndexList } from './cpu-list.js';
+import { normalizeRlimits, type NormalizedRlimit } from './rlimits.js';
 import {
   checkBoolean,
   checkInteger,
   checkOptionalString,
   checkProcId,
   checkString,
+  checkTimeoutMs,
+  describeValue,
   readOptionObject,
   readStringArray,
 } from './validate.js';
@@ -34,9 +38,24 @@ export interface NormalizedLaunch {
   wantStdio: boolean;
   tailLines: number;
   procBind?: NormalizedProcBind;
+  stdin: StdinMode;
+  /** What bounds the run: deadline, abort signal, and the grace both give before SIGKILL. */
+  limits: RunLimits;
+  rlimits: NormalizedRlimit[];
 }
 
-const LAUNCH_KEYS = ['command', 'bootstrapPayload', 'processName', 'logChannel', 'wantStdio', 'tailLines', 'procBind'] as const;
+export type StdinMode = 'null' | 'inherit' | 'pipe';
+
+export interface RunLimits {
+  deadlineMs?: number;
+  graceMs: number;
+  signal?: AbortSignal;
+}
+
+const LAUNCH_KEYS = ['command', 'bootstrapPayload', 'processName', 'logChannel', 'wantStdio', 'tailLines', 'procBind',
+  'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits'] as const;
+const STDIN_MODES: readonly StdinMode[] = ['null', 'inherit', 'pipe'];
+export const DEFAULT_DEADLINE_GRACE_MS = 5000;
 const COMMAND_KEYS = ['program', 'args', 'arg0', 'env', 'cwd'] as const;
 const BIND_KEYS = ['cpus', 'cpunodebind', 'membind', 'physcpubind'] as const;
 /** Per-proc contract variables: never inherited from the parent, only set when given. */
@@ -69,6 +88,9 @@ export function normalizeLaunch(procIdValue: unknown, optsValue: unknown, parent
   const wantStdio = checkBoolean(opts['wantStdio'], 'opts.wantStdio', false);
   const tailLines = opts['tailLines'] === undefined ? 0 : checkInteger(opts['tailLines'], 'opts.tailLines', 0, MAX_TAIL_LINES);
   const procBind = opts['procBind'] === undefined ? undefined : normalizeProcBind(opts['procBind']);
+  const stdin = checkStdin(opts['stdin']);
+  const limits = readRunLimits(opts);
+  const rlimits = opts['rlimits'] === undefined ? [] : normalizeRlimits(opts['rlimits']);
 
   const envOverlay: Record<string, string> = { ...overlay };
   envOverlay['HYPERACTOR_PROCESS_NAME'] = processName ?? `${procId} @ ${hostOf(parentEnv)}`;
@@ -100,10 +122,37 @@ export function normalizeLaunch(procIdValue: unknown, optsValue: unknown, parent
     envRemove,
     wantStdio,
     tailLines,
+    stdin,
+    limits,
+    rlimits,
   };
   if (cwd !== undefined) normalized.cwd = cwd;
   if (procBind !== undefined) normalized.procBind = procBind;
   return normalized;
+}
+
+function checkStdin(value: unknown): StdinMode {
+  if (value === undefined) return 'null';
+  if (typeof value !== 'string') throw new TypeError(`opts.stdin must be 'null', 'inherit' or 'pipe', got ${describeValue(value)}`);
+  if (!(STDIN_MODES as readonly string[]).includes(value)) {
+    throw new RangeError(`opts.stdin must be 'null', 'inherit' or 'pipe', got ${JSON.stringify(value)}`);
+  }
+  return value as StdinMode;
+}
+
+/** deadlineMs, deadlineGraceMs and signal; an already aborted signal rejects here, before anything starts. */
+function readRunLimits(opts: Record<string, unknown>): RunLimits {
+  const limits: RunLimits = {
+    graceMs: opts['deadlineGraceMs'] === undefined ? DEFAULT_DEADLINE_GRACE_MS : checkTimeoutMs(opts['deadlineGraceMs'], 'opts.deadlineGraceMs'),
+  };
+  if (opts['deadlineMs'] !== undefined) limits.deadlineMs = checkTimeoutMs(opts['deadlineMs'], 'opts.deadlineMs');
+  const signal = opts['signal'];
+  if (signal !== undefined) {
+    if (!(signal instanceof AbortSignal)) throw new TypeError(`opts.signal must be an AbortSignal, got ${describeValue(signal)}`);
+    if (signal.aborted) throw new AbortError('The launch was aborted before it started (opts.signal is already aborted)', { cause: signal.reason });
+    limits.signal = signal;
+  }
+  return limits;
 }
 
 /** The host part of the default process name: from the parent's own name, else the hostname. */

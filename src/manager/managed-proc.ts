@@ -1,6 +1,8 @@
 // One proc under the manager: its status machine, its readiness channel, its output,
 // and the policy that turns launcher events (launched, exit) and manager requests
 // (terminate, kill, ready timeout) into legal transitions.
+import type { Writable } from 'node:stream';
+
 import type { LaunchResult, ProcExitResult, ProcLauncher } from '../contract.js';
 import { LineTail } from '../common/line-tail.js';
 import type { NotifyChannel } from './notify-channel.js';
@@ -27,6 +29,8 @@ export class ManagedProc {
   #launcher: ProcLauncher | null = null;
   #pid: number | null = null;
   #startedAt: Date | null = null;
+  #stdin: Writable | null = null;
+  #exitResult: ProcExitResult | null = null;
   #channel: NotifyChannel | null = null;
   #tail: LineTail | null = null;
   #output: AttachedOutput | null = null;
@@ -50,6 +54,16 @@ export class ManagedProc {
 
   get startedAt(): Date | null {
     return this.#startedAt;
+  }
+
+  /** The proc's stdin when launched with stdin 'pipe'. */
+  get stdin(): Writable | null {
+    return this.#stdin;
+  }
+
+  /** The launcher's own exit result (timedOut, aborted, rusage, treeUsage), once known. */
+  get exitResult(): ProcExitResult | null {
+    return this.#exitResult;
   }
 
   get status(): ProcStatus {
@@ -82,6 +96,8 @@ export class ManagedProc {
     this.#launcher = launcher;
     this.#pid = result.pid;
     this.#startedAt = result.startedAt;
+    // A launcher written before stdin existed may leave it out.
+    this.#stdin = result.stdin ?? null;
     if (result.stdio.kind === 'captured') {
       this.#tail = tailLines > 0 ? new LineTail(tailLines) : null;
       this.#output = router.attach(this.procId, result.stdio.stdout, result.stdio.stderr, this.#tail);
@@ -221,6 +237,7 @@ export class ManagedProc {
       output.detach();
     }
     const stderrTail = this.#tail !== null ? this.#tail.lines() : [...(exit.stderrTail ?? [])];
+    this.#exitResult = exit;
     this.machine.advance(this.#terminalStatusOf(exit, stderrTail));
   }
 

@@ -1,5 +1,5 @@
 // Options of ProcManager and of one spawn, checked once with errors that name the option.
-import type { ProcBind, ProcLauncher } from '../contract.js';
+import type { LaunchOptions, ProcBind, ProcLauncher } from '../contract.js';
 import { MAX_TAIL_LINES } from '../common/normalize-launch.js';
 import {
   checkBoolean,
@@ -48,7 +48,16 @@ export interface SpawnOptions {
   processName?: string;
   logChannel?: string;
   procBind?: ProcBind;
+  /** As in LaunchOptions; with 'pipe' the handle's `stdin` is the proc's stdin. */
+  stdin?: LaunchOptions['stdin'];
+  deadlineMs?: number;
+  deadlineGraceMs?: number;
+  signal?: AbortSignal;
+  rlimits?: LaunchOptions['rlimits'];
 }
+
+/** Launch options a spawn hands to the launcher as they are (normalizeLaunch checks them, with the launch). */
+const LAUNCH_PASS_THROUGH = ['procBind', 'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits'] as const;
 
 export interface ResolvedManagerOptions {
   launcher: LauncherKind | ProcLauncher;
@@ -77,7 +86,7 @@ const MANAGER_KEYS = [
   'logFile',
   'notifySocketDir',
 ] as const;
-const SPAWN_KEYS = ['readyTimeoutMs', 'tailLines', 'bootstrapPayload', 'processName', 'logChannel', 'procBind'] as const;
+const SPAWN_KEYS = ['readyTimeoutMs', 'tailLines', 'bootstrapPayload', 'processName', 'logChannel', ...LAUNCH_PASS_THROUGH] as const;
 
 export const DEFAULT_TAIL_LINES = 100;
 export const DEFAULT_HISTORY_LIMIT = 1000;
@@ -129,7 +138,7 @@ export interface ResolvedSpawnOptions {
   readyTimeoutMs: number | null;
   tailLines: number;
   /** The launch options that pass through to the launcher unchanged. */
-  passThrough: { bootstrapPayload?: string; processName?: string; logChannel?: string; procBind?: ProcBind };
+  passThrough: Partial<Pick<LaunchOptions, 'bootstrapPayload' | 'processName' | 'logChannel' | (typeof LAUNCH_PASS_THROUGH)[number]>>;
 }
 
 export function resolveSpawnOptions(opts: unknown, manager: ResolvedManagerOptions): ResolvedSpawnOptions {
@@ -144,8 +153,10 @@ export function resolveSpawnOptions(opts: unknown, manager: ResolvedManagerOptio
   if (processName !== undefined) passThrough.processName = processName;
   const logChannel = checkOptionalString(opts['logChannel'], 'opts.logChannel');
   if (logChannel !== undefined) passThrough.logChannel = logChannel;
-  // procBind is checked in full by normalizeLaunch, with the launch.
-  if (opts['procBind'] !== undefined) passThrough.procBind = opts['procBind'] as ProcBind;
+  // These are checked in full by normalizeLaunch, with the launch.
+  for (const key of LAUNCH_PASS_THROUGH) {
+    if (opts[key] !== undefined) (passThrough as Record<string, unknown>)[key] = opts[key];
+  }
   return {
     readyTimeoutMs: readyTimeoutMs === undefined ? manager.readyTimeoutMs : readyTimeoutMs,
     tailLines: opts['tailLines'] === undefined ? manager.tailLines : checkInteger(opts['tailLines'], 'opts.tailLines', 0, MAX_TAIL_LINES),

@@ -1,4 +1,7 @@
 // What `spawn` returns: the user's handle on one proc.
+import type { Writable } from 'node:stream';
+
+import type { ProcExitResult } from '../contract.js';
 import type { ManagedProc } from './managed-proc.js';
 import type { ProcStatus, TerminalProcStatus } from './proc-status.js';
 import { checkTimeoutMs } from '../common/validate.js';
@@ -18,6 +21,16 @@ export class ProcHandle {
   /** The pid the launcher reported (null for a launcher that has none). */
   get pid(): number | null {
     return this.#proc.pid;
+  }
+
+  /** With spawn option stdin: 'pipe', the proc's stdin (null otherwise, and before the launch is done). */
+  get stdin(): Writable | null {
+    return this.#proc.stdin;
+  }
+
+  /** The launcher's exit result once the proc has ended (says timedOut / aborted, carries rusage and treeUsage); null before. */
+  get exitResult(): ProcExitResult | null {
+    return this.#proc.exitResult;
   }
 
   /** The current status (a frozen snapshot). */

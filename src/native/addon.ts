@@ -22,6 +22,10 @@ export interface SpawnPlan {
   memNodes: number[] | null;
   /** A cgroup v2 directory to start the proc in (CLONE_INTO_CGROUP). */
   cgroup: string | null;
+  /** fd 0: 0 /dev/null, 1 inherited, 2 a pipe (its write end comes back as stdinFd). */
+  stdin?: 0 | 1 | 2 | null;
+  /** [resource, soft, hard] triples (RLIMIT_*; -1 = unlimited), set just before exec; null: none. */
+  rlimits?: number[] | null;
 }
 
 export interface NativeFailure {
@@ -35,6 +39,8 @@ export interface SpawnSuccess {
   pid: number;
   stdoutFd: number;
   stderrFd: number;
+  /** The write end of the stdin pipe, or -1. */
+  stdinFd: number;
 }
 
 /** kind: 0 exited (status = code), 1 signaled (status = signal), -1 lost (status = errno). */
@@ -53,7 +59,8 @@ export interface NativeExit {
  * Every binding checks what it reads and throws a TypeError/RangeError naming itself and
  * the field (`spawn: plan.memNodes[0] must be an integer in 0..1023`); what a getter or
  * Proxy trap throws comes through as is. Ranges: ids 0..2^32-1, fds 0..2^31-1, signals
- * 1..64 (parentDeathSignal 0..64), cpus and memNodes 0..1023, argv/env/paths within
+ * 1..64 (parentDeathSignal 0..64), stdin 0..2, rlimits up to 16 triples
+ * of -1..2^53-1 with a resource below RLIM_NLIMITS, cpus and memNodes 0..1023, argv/env/paths within
  * execve's 6 MiB ceiling, real dense arrays only.
  */
 interface RawAddon {

@@ -7,6 +7,7 @@ import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync,
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 import { ProcLauncherError } from '../contract.js';
+import { isUnpopulated } from '../common/cgroup-usage.js';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 // A name collision needs the same pid (another pid namespace) and the same 64 random
@@ -190,13 +191,19 @@ export class CgroupTree {
    * Removes a leaf once its last process is gone, deepest first (a proc may have made
    * cgroups of its own in its leaf); false if it stayed busy.
    */
-  async removeLeaf(leaf: string, timeoutMs = 2000): Promise<boolean> {
+  async removeLeaf(leaf: string, timeoutMs = 2000, onEmpty?: () => void): Promise<boolean> {
     this.#checkOwned(leaf);
     const deadline = Date.now() + timeoutMs;
     const children = await Promise.all(subdirsOf(leaf).map((sub) => this.removeLeaf(sub, timeoutMs)));
     // A child that stayed busy keeps its parent busy: do not wait for it twice.
     if (children.includes(false)) return false;
+    let emptySeen = onEmpty === undefined;
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      // The last chance to read what the dead tree used, while the cgroup still exists.
+      if (!emptySeen && isUnpopulated(leaf)) {
+        emptySeen = true;
+        onEmpty!();
+      }
       try {
         rmdirSync(leaf);
         return true;

@@ -8,8 +8,10 @@ import {
   type LaunchResult,
   type ProcExitResult,
   type ProcLauncher,
+  type ProcTreeUsage,
   type StdioHandling,
 } from '../contract.js';
+import { readCgroupUsage } from '../common/cgroup-usage.js';
 import { LineTail } from '../common/line-tail.js';
 import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-launch.js';
 import { nameOfSignal, resolveSignal } from '../common/signals.js';
@@ -23,6 +25,8 @@ import { checkMemNodes, cpusOfNodes } from './host-numa.js';
 import { ParentDeathWatchdog } from './parent-death-watchdog.js';
 import { programCandidates } from './program-paths.js';
 import { waitAtMost } from '../common/wait-at-most.js';
+import { superviseRun } from '../common/run-limits.js';
+import { closeAtExit, writableFromFd } from '../common/stdin-stream.js';
 
 export interface NativeProcLauncherOptions {
   /** When a proc's leader exits, SIGKILL what is left of its process group (default: true). */
@@ -57,6 +61,7 @@ interface LiveProc {
   leaf: string | undefined;
   escalation: NodeJS.Timeout | undefined;
   escalationDeadline: number;
+  exited: boolean;
   exit: Promise<ProcExitResult>;
 }
 
@@ -123,8 +128,12 @@ export class NativeProcLauncher implements ProcLauncher {
     const tail = launch.tailLines > 0 ? new LineTail(launch.tailLines) : null;
     const { stdio, stderrDone } = setUpStdio(spawned, launch.wantStdio, tail);
 
-    const exit = this.#watchExit(launch.procId, spawned, leaf, tail, stderrDone);
-    return { pid: spawned.pid, startedAt, stdio, exit };
+    const stdin = spawned.stdinFd >= 0 ? writableFromFd(spawned.stdinFd) : null;
+    const proc = this.#watchExit(launch.procId, spawned, leaf, tail, stderrDone);
+    // The deadline and abort reach this proc only, never a later one with the same id.
+    const exit = superviseRun(proc.exit, launch.limits, (graceMs) => this.#terminateProc(proc, graceMs));
+    closeAtExit(stdin, proc.exit);
+    return { pid: spawned.pid, startedAt, stdio, stdin, exit };
   }
 
   // A method of its own so the exit closure holds only what it needs, not the
@@ -136,16 +145,17 @@ export class NativeProcLauncher implements ProcLauncher {
     leaf: string | undefined,
     tail: LineTail | null,
     stderrDone: Promise<void>,
-  ): Promise<ProcExitResult> {
+  ): LiveProc {
     let settle!: (result: ProcExitResult) => void;
     const exit = new Promise<ProcExitResult>((resolve) => (settle = resolve));
-    const proc: LiveProc = { nativeId: spawned.id, pid: spawned.pid, leaf, escalation: undefined, escalationDeadline: Infinity, exit };
+    const proc: LiveProc = { nativeId: spawned.id, pid: spawned.pid, leaf, escalation: undefined, escalationDeadline: Infinity, exited: false, exit };
     this.#procs.set(procId, proc);
     onExit(spawned.id, (nativeExit) => {
+      proc.exited = true;
       if (this.#procs.get(procId) === proc) this.#procs.delete(procId);
       clearTimeout(proc.escalation);
       const result = exitResultOf(nativeExit);
-      const orphans = leaf === undefined ? undefined : this.#reapLeaf(leaf);
+      const orphans = leaf === undefined ? undefined : this.#reapLeaf(leaf, (usage) => (result.treeUsage = usage));
       if (orphans !== undefined) result.orphansKilled = orphans.count;
       else if (this.#killGroupOnExit) result.orphansKilled = nativeExit.groupLeft ? countGroupMembers(spawned.pid) : 0;
       // The group is dead, so stderr reaches EOF right away unless an escaped
@@ -153,14 +163,18 @@ export class NativeProcLauncher implements ProcLauncher {
       const stderrEnded = tail === null ? Promise.resolve() : waitAtMost(stderrDone, 250);
       void Promise.all([stderrEnded, orphans?.removed]).then(() => settle(tail === null ? result : { ...result, stderrTail: tail.lines() }));
     });
-    return exit;
+    return proc;
   }
 
   async terminate(procId: string, timeoutMs: number): Promise<void> {
     checkProcId(procId);
     checkTimeoutMs(timeoutMs, 'timeoutMs');
     const proc = this.#procs.get(procId);
-    if (proc === undefined) return;
+    if (proc !== undefined) this.#terminateProc(proc, timeoutMs);
+  }
+
+  #terminateProc(proc: LiveProc, timeoutMs: number): void {
+    if (proc.exited) return;
     addon().signal(proc.nativeId, SIGTERM, true);
     // One escalation timer per proc: a second terminate may only bring it forward.
     const deadline = Date.now() + timeoutMs;
@@ -195,12 +209,18 @@ export class NativeProcLauncher implements ProcLauncher {
   }
 
   /** After the leader's exit: kill what is left in its cgroup (counted), then remove it. */
-  #reapLeaf(leaf: string): { count: number; removed: Promise<boolean> } | undefined {
+  // treeUsage comes from the leaf's cpu.stat once the tree is dead and before the leaf
+  // goes; a tree left running (killGroupOnExit false) has no final figure to give.
+  #reapLeaf(leaf: string, onUsage: (usage: ProcTreeUsage) => void): { count: number; removed: Promise<boolean> } | undefined {
     const cgroups = this.#cgroups!;
     const left = cgroups.pidsInTree(leaf).length;
     if (!this.#killGroupOnExit && left > 0) return { count: 0, removed: Promise.resolve(false) };
     if (left > 0) cgroups.kill(leaf);
-    return { count: left, removed: cgroups.removeLeaf(leaf) };
+    const readUsage = (): void => {
+      const usage = readCgroupUsage(leaf);
+      if (usage !== undefined) onUsage(usage);
+    };
+    return { count: left, removed: cgroups.removeLeaf(leaf, undefined, readUsage) };
   }
 
   static {
@@ -241,11 +261,18 @@ export class NativeProcLauncher implements ProcLauncher {
       cpus,
       memNodes: bind?.memNodes ?? null,
       cgroup: null,
+      stdin: launch.stdin === 'pipe' ? 2 : launch.stdin === 'inherit' ? 1 : 0,
+      rlimits: launch.rlimits.length === 0 ? null : launch.rlimits.flatMap((l) => [l.resource, limitValue(l.soft), limitValue(l.hard)]),
     };
   }
 }
 
 const liveLaunchers = new Set<NativeProcLauncher>();
+
+/** RLIM_INFINITY crosses the binding as -1. */
+function limitValue(limit: number): number {
+  return limit === Infinity ? -1 : limit;
+}
 
 function entriesOf(env: Readonly<Record<string, string>>): string[] {
   return Object.entries(env).map(([key, value]) => `${key}=${value}`);

@@ -4,6 +4,7 @@ import type { ProcExitResult } from '../contract.js';
 import { LineTail } from '../common/line-tail.js';
 import type { SocketCapture } from './stdio-sockets.js';
 import type { PipeCapture } from './stdio-pipes.js';
+import type { UnitStdin } from './stdio-stdin.js';
 import type { UnitWatch } from './unit-watch.js';
 
 export interface LiveUnit {
@@ -20,6 +21,7 @@ export interface LiveUnit {
   settle: (result: ProcExitResult) => void;
   settled: boolean;
   captures: Array<SocketCapture | PipeCapture>;
+  stdin: UnitStdin | null;
   tail: LineTail | null;
   stderrEnded: Promise<void>;
   escalation: NodeJS.Timeout | undefined;
@@ -46,6 +48,7 @@ export function newLiveUnit(procId: string, watch: UnitWatch, tailLines: number)
     settle: (result) => settle(result),
     settled: false,
     captures: [],
+    stdin: null,
     tail: tailLines > 0 ? new LineTail(tailLines) : null,
     stderrEnded: Promise.resolve(),
     escalation: undefined,

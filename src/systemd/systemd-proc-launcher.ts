@@ -22,6 +22,10 @@ import { recheckUnit } from './unit-recheck.js';
 import { resolveCwd, resolveProgram, unitEnvironment, unitProperties } from './unit-spec.js';
 import { UnitWatch } from './unit-watch.js';
 import { waitAtMost } from '../common/wait-at-most.js';
+import { superviseRun } from '../common/run-limits.js';
+import { UnitStdin } from './stdio-stdin.js';
+import { readUnitTreeUsage } from './unit-usage.js';
+import { closeAtExit } from '../common/stdin-stream.js';
 
 const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
 const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
@@ -105,6 +109,7 @@ export class SystemdProcLauncher implements ProcLauncher {
     } catch (err) {
       this.#forget(unit);
       for (const capture of unit.captures) capture.destroy();
+      unit.stdin?.destroy();
       throw err;
     } finally {
       this.#launching.delete(attempt);
@@ -117,7 +122,11 @@ export class SystemdProcLauncher implements ProcLauncher {
     checkProcId(procId);
     checkTimeoutMs(timeoutMs, 'timeoutMs');
     const unit = this.#units.get(procId);
-    if (unit === undefined) return;
+    if (unit !== undefined) await this.#terminateUnit(unit, timeoutMs);
+  }
+
+  async #terminateUnit(unit: LiveUnit, timeoutMs: number): Promise<void> {
+    const procId = unit.procId;
     await unit.launched;
     if (!unit.running || unit.settled) return;
     const deadline = Date.now() + timeoutMs;
@@ -170,6 +179,7 @@ export class SystemdProcLauncher implements ProcLauncher {
 
   async #start(unit: LiveUnit, launch: NormalizedLaunch, program: string, cwd: string, env: string[]): Promise<LaunchResult> {
     const bus = await this.#connect();
+    unit.stdin = new UnitStdin(launch.procId, launch.stdin, bus.canPassFds);
     const { stdio, stdout, stderr } = await openUnitStdio(this.#sockets, launch.wantStdio, unit.tail, bus.canPassFds);
     unit.captures = [stdout, stderr].filter((capture) => capture !== null);
     if (stderr !== null) unit.stderrEnded = stderr.ended;
@@ -181,6 +191,7 @@ export class SystemdProcLauncher implements ProcLauncher {
       stderrSocket: stderr instanceof SocketCapture ? stderr.path : null,
       stdoutFd: stdout instanceof PipeCapture ? stdout.unitFd : null,
       stderrFd: stderr instanceof PipeCapture ? stderr.unitFd : null,
+      stdinFd: unit.stdin.unitFd,
     });
     const startedAt = new Date();
     const jobResult = new Promise<string>((resolve, reject) => {
@@ -200,6 +211,7 @@ export class SystemdProcLauncher implements ProcLauncher {
     // systemd has its own copies of the pipes' write ends now: ours would keep the
     // streams from ever ending.
     for (const capture of unit.captures) if (capture instanceof PipeCapture) capture.releaseUnitEnd();
+    unit.stdin.releaseUnitEnd();
     unit.watch.setStartJob(job);
     const result = await jobResult;
     unit.abortStart = null;
@@ -220,7 +232,10 @@ export class SystemdProcLauncher implements ProcLauncher {
     });
     // A unit already finished (a fast program) is reported by listen() at once.
     if (this.#disposed) void this.#signalAll(unit, SIGKILL).catch(() => {});
-    return { pid, startedAt, stdio, exit: unit.exit };
+    // The deadline and abort reach this unit only, never a later one with the same id.
+    const exit = superviseRun(unit.exit, launch.limits, (graceMs) => this.#terminateUnit(unit, graceMs));
+    closeAtExit(unit.stdin.stream, unit.exit);
+    return { pid, startedAt, stdio, stdin: unit.stdin.stream, exit };
   }
 
   /** The unit is inactive or failed: read its exit, let systemd unload it, then settle. */
@@ -234,6 +249,8 @@ export class SystemdProcLauncher implements ProcLauncher {
       if (bus === null || bus === undefined) throw new Error('the bus is gone');
       if (!hasExited(unit.watch.service)) Object.assign(unit.watch.service, await this.#serviceState(bus, unit));
       result = exitResultOf(unit.watch.service, unit.watch.name);
+      const treeUsage = await readUnitTreeUsage(bus, unit.watch.path);
+      if (treeUsage !== undefined) result.treeUsage = treeUsage;
       await this.#release(bus, unit);
     } catch (err) {
       result = { kind: 'failed', reason: `the exit of unit ${unit.watch.name} could not be read: ${describe(err)}` };

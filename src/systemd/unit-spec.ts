@@ -12,6 +12,7 @@ import { Variant } from './systemd-bus.js';
 import { checkExecPath, checkUnitFilePath, escapeDollars } from './unit-file-text.js';
 
 const MPOL_BIND = 2;
+const RLIM_INFINITY = 2n ** 64n - 1n;
 /** Below systemd's LONG_LINE_MAX (1 MiB) for a unit-file line, with room for `Environment=`. */
 const MAX_ENV_LINE = 1_000_000;
 /** systemd accepts only shell-like variable names (env_name_is_valid). */
@@ -26,6 +27,8 @@ export interface UnitSettings {
   /** Write ends of pipes, passed in the message itself (when the bus carries fds). */
   stdoutFd: number | null;
   stderrFd: number | null;
+  /** The fd for the unit's stdin (StandardInputFileDescriptor), or null for /dev/null. */
+  stdinFd: number | null;
 }
 
 export type UnitProperty = [string, Variant];
@@ -97,7 +100,10 @@ export function unitProperties(launch: NormalizedLaunch, program: string, cwd: s
   if (settings.stderrSocket !== null) props.push(['StandardErrorFile', new Variant('s', checkUnitFilePath(settings.stderrSocket, socketOption))]);
   if (settings.stdoutFd !== null) props.push(['StandardOutputFileDescriptor', new Variant('h', settings.stdoutFd)]);
   if (settings.stderrFd !== null) props.push(['StandardErrorFileDescriptor', new Variant('h', settings.stderrFd)]);
-  props.push(...bindProperties(launch));
+  if (settings.stdinFd !== null) props.push(['StandardInputFileDescriptor', new Variant('h', settings.stdinFd)]);
+  // The unit's cgroup counts the tree's CPU only with accounting on (CPUUsageNSec).
+  props.push(['CPUAccounting', new Variant('b', true)]);
+  props.push(...bindProperties(launch), ...rlimitProperties(launch));
   return props;
 }
 
@@ -137,6 +143,18 @@ function bindProperties(launch: NormalizedLaunch): UnitProperty[] {
     props.push(['NUMAPolicy', new Variant('i', MPOL_BIND)], ['NUMAMask', new Variant('ay', bitmask(bind.memNodes))]);
   }
   return props;
+}
+
+/** Limit<NAME>= (hard) and Limit<NAME>Soft=, raw rlimit values as setrlimit takes them. */
+function rlimitProperties(launch: NormalizedLaunch): UnitProperty[] {
+  const raw = (limit: number): bigint => (limit === Infinity ? RLIM_INFINITY : BigInt(limit));
+  return launch.rlimits.flatMap((limit): UnitProperty[] => {
+    const name = `Limit${limit.name.toUpperCase()}`;
+    return [
+      [name, new Variant('t', raw(limit.hard))],
+      [`${name}Soft`, new Variant('t', raw(limit.soft))],
+    ];
+  });
 }
 
 /** systemd's CPU/NUMA sets on the bus: little-endian bytes, bit n%8 of byte n/8. */

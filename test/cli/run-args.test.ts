@@ -14,6 +14,7 @@ describe('proclaunch run arguments', () => {
       launcherSource: null,
       cgroup: null,
       timeoutMs: null,
+      deadlineMs: null,
       graceMs: 5000,
       json: false,
       help: false,
@@ -25,6 +26,7 @@ describe('proclaunch run arguments', () => {
   it('every option, in both spellings', () => {
     const args = parseRunArgs(['-n', '4', '--name=w', '--ready-timeout', '900', '--tail=3', '--launcher', 'systemd', '--timeout=100', '--grace', '7', '--json', 'prog', '-x'], {});
     expect(args).toMatchObject({ count: 4, name: 'w', ready: true, readyTimeoutMs: 900, tail: 3, launcher: 'systemd', launcherSource: '--launcher', timeoutMs: 100, graceMs: 7, json: true });
+    expect(parseRunArgs(['--deadline', '250', 'prog'], {}).deadlineMs).toBe(250);
     expect(parseRunArgs(['--cgroup', '/sys/fs/cgroup/x', 'p'], {}).cgroup).toBe('/sys/fs/cgroup/x');
     expect(parseRunArgs(['--cgroup=/sys/fs/cgroup/y', 'p'], {}).cgroup).toBe('/sys/fs/cgroup/y');
     expect(args.program).toBe('prog');
@@ -51,6 +53,10 @@ describe('proclaunch run arguments', () => {
       [['--cgroup', '/sys/fs/cgroup/x', '--launcher', 'systemd', 'p'], '--cgroup works with the native launcher only (--launcher chose systemd'],
       [['--json=yes', 'p'], /--json takes no value/],
       [['--timeout', '-5', 'p'], /--timeout must be a whole number/],
+      [['--deadline', '1.5', 'p'], /--deadline must be a whole number/],
+      [['--deadline', '0', 'p'], /--deadline must be from 1 to 2147483647, got 0/],
+      [['--deadline', 'soon', 'p'], /--deadline must be a whole number, got "soon"/],
+      [['--deadlin', '5', 'p'], 'unknown option --deadlin (did you mean --deadline?)'],
     ];
     for (const [argv, message] of cases) {
       expect(() => parseRunArgs(argv, {})).toThrow(UsageError);
@@ -70,7 +76,7 @@ describe('proclaunch run arguments', () => {
   });
 
   it('the help documents every option', () => {
-    for (const option of ['-n, --count', '--name', '--ready', '--ready-timeout', '--tail', '--launcher', '--cgroup DIR', '--timeout', '--grace', '--json', '--help', 'Exit status', '143 after SIGTERM', 'loginctl enable-linger']) {
+    for (const option of ['-n, --count', '--name', '--ready', '--ready-timeout', '--tail', '--launcher', '--cgroup DIR', '--timeout', '--deadline', '--grace', '--json', '--help', 'Exit status', '143 after SIGTERM', 'loginctl enable-linger']) {
       expect(RUN_HELP).toContain(option);
     }
   });

@@ -84,6 +84,27 @@ describe('proclaunch run', () => {
     expect(isRunning(report[1]!.pid)).toBe(false);
   });
 
+  it('--deadline stops each copy at its own deadline (SIGTERM, SIGKILL after --grace); they count as stopped', async () => {
+    const script = 'if [ "$PROCLAUNCH_INDEX" = 0 ]; then exit 0; fi; trap "" TERM; echo armed; while :; do sleep 1; done';
+    const { code, stdout, stderr } = await runCli(['run', '-n', '2', '--deadline', '2000', '--grace', '200', '--json', '--', 'sh', '-c', script]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('[sh-1] armed');
+    const report = JSON.parse(stdout) as Array<{ procId: string; status: { state: string; signal?: number; exitCode?: number }; pid: number; stoppedBy?: string }>;
+    const [first, second] = report;
+    // The copy that ended first is not marked; the TERM-ignoring one was killed after the grace.
+    expect(first).toMatchObject({ procId: 'sh-0', status: { state: 'stopped', exitCode: 0 } });
+    expect(first!.stoppedBy).toBeUndefined();
+    expect(second).toMatchObject({ procId: 'sh-1', status: { state: 'killed', signal: 9 }, stoppedBy: 'deadline' });
+    expect(isRunning(second!.pid)).toBe(false);
+  });
+
+  it('--deadline in the summary: "stopped at --deadline"', async () => {
+    const { code, stdout } = await runCli(['run', '--deadline', '100', '--', 'sleep', '1000']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/sleep-0 {2}killed .*stopped at --deadline/);
+    expect(stdout.trimEnd().endsWith('1 proc: 0 succeeded, 1 stopped')).toBe(true);
+  });
+
   it('--timeout stops every copy still running (graceful first)', async () => {
     const { code, stdout, stderr } = await runCli(['run', '-n', '2', '--timeout', '300', '--json', '--', 'sleep', '1000']);
     expect(code).toBe(1);

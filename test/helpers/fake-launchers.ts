@@ -14,7 +14,7 @@ export class InMemoryLauncher implements ProcLauncher {
     let settle!: (result: ProcExitResult) => void;
     const exit = new Promise<ProcExitResult>((resolve) => (settle = resolve));
     this.#exits.set(procId, settle);
-    return { pid: null, startedAt: new Date(), stdio: { kind: 'managed-by-launcher' }, exit };
+    return { pid: null, startedAt: new Date(), stdio: { kind: 'managed-by-launcher' }, stdin: null, exit };
   }
 
   /** Ends a proc as if it exited by itself. */

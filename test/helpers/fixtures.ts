@@ -10,6 +10,7 @@ export type FixtureName =
   | 'print-pid'
   | 'spawn-grandchild'
   | 'spawn-escaped-grandchild'
+  | 'escaped-busy-grandchild'
   | 'ignore-term'
   | 'list-fds'
   | 'segfault'

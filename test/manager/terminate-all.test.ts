@@ -46,7 +46,7 @@ describe('terminateAll', () => {
     const broken: ProcLauncher = {
       async launch(_procId: string, _opts: LaunchOptions): Promise<LaunchResult> {
         const exit = new Promise<never>(() => {});
-        return { pid: null, startedAt: new Date(), stdio: { kind: 'managed-by-launcher' }, exit };
+        return { pid: null, startedAt: new Date(), stdio: { kind: 'managed-by-launcher' }, stdin: null, exit };
       },
       async terminate(): Promise<void> {
         throw new Error('bus is down');

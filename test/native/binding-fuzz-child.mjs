@@ -138,6 +138,9 @@ const programs = fc.oneof(
   { arbitrary: hostileNoStrings, weight: 1 },
 );
 const cgroups = maybe(fc.oneof(fc.constant(null), fc.constant(dir), strings.map((s) => join(missing, s.replaceAll('/', '_').replaceAll('.', '_')))));
+function onlyCoreLimits(values) {
+  return values.map((value, i) => (i % 3 === 0 && Number.isInteger(value) && value >= 0 && value < 16 ? 4 : value));
+}
 const plan = fc.record(
   {
     paths: programs,
@@ -153,10 +156,16 @@ const plan = fc.record(
     cpus: maybe(fc.oneof(fc.constant(null), fc.array(intIn(0, 1100), { maxLength: 4 }))),
     memNodes: maybe(fc.oneof(fc.constant(null), fc.array(intIn(0, 1100), { maxLength: 4 }))),
     cgroup: cgroups,
+    stdin: maybe(fc.oneof(fc.constant(null), intIn(-1, 3))),
+    // [resource, soft, hard] triples, odd lengths and resources past RLIM_NLIMITS too; a
+    // limit that takes hold only affects the /bin/true child (or fails its exec).
+    // A resource in range is always RLIMIT_CORE: a tight `as`, `stack` or `nofile` would
+    // only make the child (under the sanitizer build: its ASan runtime) fail in its own way.
+    rlimits: maybe(fc.oneof(fc.constant(null), fc.array(fc.oneof(intIn(-2, 17), intIn(-1, 2 ** 53)), { maxLength: 13 }).map(onlyCoreLimits))),
   },
   { requiredKeys: ['paths', 'argv', 'env', 'inheritEnviron', 'captureStdio', 'killGroupOnExit', 'killOnTeardown', 'parentDeathSignal'] },
 );
-const plainPlan = { paths: ['/bin/true'], argv: ['true'], env: [], inheritEnviron: false, envRemove: [], cwd: null, captureStdio: false, killGroupOnExit: true, killOnTeardown: true, parentDeathSignal: 0, cpus: null, memNodes: null, cgroup: null };
+const plainPlan = { paths: ['/bin/true'], argv: ['true'], env: [], inheritEnviron: false, envRemove: [], cwd: null, captureStdio: false, killGroupOnExit: true, killOnTeardown: true, parentDeathSignal: 0, cpus: null, memNodes: null, cgroup: null, stdin: 0, rlimits: null };
 // A plausible plan with one field replaced: the checks of every field are reached.
 const oneFieldWrong = fc
   .tuple(fc.constantFrom(...Object.keys(plainPlan)), hostile, hostileNoStrings)
@@ -270,7 +279,7 @@ function settle(name, result) {
       if (typeof result?.id !== 'number' || typeof result.pid !== 'number') return 'spawn returned no id/pid';
       live.add(result.id);
       pids.set(result.id, result.pid);
-      for (const fd of [result.stdoutFd, result.stderrFd]) if (fd >= 0) closeSync(fd);
+      for (const fd of [result.stdoutFd, result.stderrFd, result.stdinFd]) if (fd >= 0) closeSync(fd);
       return null;
     case 'makePipe':
       if (!Array.isArray(result) || result.length !== 2) return 'makePipe returned no pair';

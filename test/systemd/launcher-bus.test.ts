@@ -8,7 +8,7 @@ import { SystemdProcLauncher } from '../../src/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/proc-table.js';
 import { killUnit } from './bus-tools.js';
-import { busAddress, expectNoUnitsLeft, skipNote, systemd } from './harness.js';
+import { busAddress, expectNoUnitsLeft, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 describe('SystemdProcLauncher without a bus', () => {
   it('rejects at connect and at launch with a ProcLauncherError naming the address tried', async () => {
@@ -92,7 +92,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher when the bus drops${ski
       await waitFor(() => !isRunning(result.pid!), `pid ${result.pid} to be gone`);
 
       const next = await launcher.launch('after', { command: { program: fixture('exit-n'), args: ['3'] } });
-      expect(await next.exit).toEqual({ kind: 'exited', code: 3 });
+      expect(await next.exit).toEqual({ kind: 'exited', code: 3, treeUsage: TREE_USAGE });
     } finally {
       await launcher.dispose();
       await relay.close();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { NativeProcLauncher, SystemdProcLauncher, type LaunchOptions } from '../../src/index.js';
 import { readAll } from '../helpers/fixtures.js';
-import { launcherFor, skipNote, systemd } from './harness.js';
+import { launcherFor, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 /** Runs a shell snippet in a unit and returns its stdout. */
 async function output(launcher: SystemdProcLauncher, procId: string, script: string, extra: Partial<LaunchOptions> = {}): Promise<string> {
@@ -14,7 +14,7 @@ async function output(launcher: SystemdProcLauncher, procId: string, script: str
   const result = await launcher.launch(procId, { command: { program: '/bin/sh', ...command, args }, ...rest, wantStdio: true });
   if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
   const [text] = await Promise.all([readAll(result.stdio.stdout), readAll(result.stdio.stderr)]);
-  expect(await result.exit).toEqual({ kind: 'exited', code: 0 });
+  expect(await result.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
   return text;
 }
 
@@ -69,7 +69,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher environment and argv${s
       const result = await launcher.launch('path-lookup', { command: { program: 'pwd', cwd: scratch }, wantStdio: true });
       if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
       expect(await readAll(result.stdio.stdout)).toBe(`${scratch}\n`);
-      expect(await result.exit).toEqual({ kind: 'exited', code: 0 });
+      expect(await result.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }

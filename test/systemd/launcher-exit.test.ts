@@ -7,7 +7,7 @@ import { SystemdProcLauncher, type ProcExitResult } from '../../src/index.js';
 import { firstLine, fixture } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/proc-table.js';
 import { unitProperty } from './bus-tools.js';
-import { busAddress, launcherFor, skipNote, systemd } from './harness.js';
+import { busAddress, launcherFor, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 /** Counts how often a promise's then-callbacks fire, to prove "exactly once". */
 function settleCount(promise: Promise<ProcExitResult>): { count: () => number; settled: () => boolean } {
@@ -25,7 +25,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher exit${skipNote}`, () =>
     expect(result.pid).toBeGreaterThan(1);
     expect(result.startedAt).toBeInstanceOf(Date);
     expect(result.stdio).toEqual({ kind: 'managed-by-launcher' });
-    expect(await result.exit).toEqual({ kind: 'exited', code: 7 });
+    expect(await result.exit).toEqual({ kind: 'exited', code: 7, treeUsage: TREE_USAGE });
   });
 
   it('reports SIGSEGV as signaled, with the core flag as systemd reports it', async () => {
@@ -47,7 +47,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher exit${skipNote}`, () =>
     const settled = settleCount(result.exit);
     await launcher.kill('to-kill');
     await launcher.kill('to-kill');
-    expect(await result.exit).toEqual({ kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false });
+    expect(await result.exit).toEqual({ kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false, treeUsage: TREE_USAGE });
     await launcher.kill('to-kill');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(settled.count()).toBe(1);
@@ -57,7 +57,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher exit${skipNote}`, () =>
   it('terminate of a well-behaved proc stops it with SIGTERM', async () => {
     const result = await launcher.launch('polite', { command: { program: fixture('forever') } });
     await launcher.terminate('polite', 10_000);
-    expect(await result.exit).toEqual({ kind: 'signaled', signal: 15, signalName: 'SIGTERM', coreDumped: false });
+    expect(await result.exit).toEqual({ kind: 'signaled', signal: 15, signalName: 'SIGTERM', coreDumped: false, treeUsage: TREE_USAGE });
   });
 
   it('terminate of a SIGTERM-ignoring proc escalates to SIGKILL within timeoutMs plus a margin', async () => {
@@ -111,7 +111,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher exit${skipNote}`, () =>
     await first.exit;
     // Once its exit is read, the id (and its unit name) is free again.
     const second = await launcher.launch('dup', { command: { program: fixture('exit-n'), args: ['2'] } });
-    expect(await second.exit).toEqual({ kind: 'exited', code: 2 });
+    expect(await second.exit).toEqual({ kind: 'exited', code: 2, treeUsage: TREE_USAGE });
   });
 
   it('does not mistake a unit still running after 12 s for finished', async () => {

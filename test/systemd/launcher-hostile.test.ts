@@ -14,7 +14,7 @@ import { unitProperties } from './bus-tools.js';
 import { busAddress, daemonReload, launcherFor, skipNote, systemd } from './harness.js';
 
 /** The settings our properties become in the file; anything else was injected. */
-const EXPECTED_KEYS = ['CollectMode', 'Description', 'Environment', 'ExecStart', 'KillMode', 'TimeoutStopSec', 'Type', 'WorkingDirectory'];
+const EXPECTED_KEYS = ['CPUAccounting', 'CollectMode', 'Description', 'Environment', 'ExecStart', 'KillMode', 'TimeoutStopSec', 'Type', 'WorkingDirectory'];
 const EXEC_HOOKS = ['ExecStartPre', 'ExecStartPost', 'ExecStop', 'ExecStopPost', 'ExecReload', 'ExecCondition'];
 
 function keysOf(unitFile: string): { keys: string[]; sections: string[] } {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { SystemdProcLauncher } from '../../src/index.js';
 import { openFds, waitFor } from '../helpers/proc-table.js';
-import { expectNoUnitsLeft, skipNote, systemd } from './harness.js';
+import { expectNoUnitsLeft, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 describe.skipIf(!systemd.available)(`SystemdProcLauncher at scale${skipNote}`, () => {
   it('50 units launched in parallel all report their exit, once, and none stays loaded', async () => {
@@ -21,7 +21,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher at scale${skipNote}`, (
       if (result.stdio.kind === 'captured') result.stdio.stderr.resume();
       const exit = await result.exit;
       settled.set(ids[i]!, (settled.get(ids[i]!) ?? 0) + 1);
-      expect(exit).toEqual({ kind: 'exited', code: i % 5 });
+      expect(exit).toEqual({ kind: 'exited', code: i % 5, treeUsage: TREE_USAGE });
       expect(await out).toBe(i % 2 === 0 ? `${ids[i]}\n` : null);
     });
     await Promise.all(exits);

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { fixture } from '../helpers/fixtures.js';
-import { expectNoUnitsLeft, launcherFor, skipNote, systemd } from './harness.js';
+import { expectNoUnitsLeft, launcherFor, skipNote, systemd, TREE_USAGE } from './harness.js';
 
-const SIGKILLED = { kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false };
+const SIGKILLED = { kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false, treeUsage: TREE_USAGE };
 
 describe.skipIf(!systemd.available)(`SystemdProcLauncher unit names${skipNote}`, () => {
   const launcher = launcherFor('names');
@@ -51,6 +51,6 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher unit names${skipNote}`,
     await expectNoUnitsLeft(launcher.unitNameOf('taken'));
     // Free again, the id launches.
     const again = await launcher.launch('taken', { command: { program: '/bin/true' } });
-    expect(await again.exit).toEqual({ kind: 'exited', code: 0 });
+    expect(await again.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ProcExitResult } from '../../src/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { isRunning } from '../helpers/proc-table.js';
-import { daemonReload, expectNoUnitsLeft, launcherFor, skipNote, systemd } from './harness.js';
+import { daemonReload, expectNoUnitsLeft, launcherFor, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 function settleCount(promise: Promise<ProcExitResult>): () => number {
   let count = 0;
@@ -30,7 +30,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher across daemon-reload${s
    */
   async function roundTrip(id: string): Promise<void> {
     const probe = await launcher.launch(id, { command: { program: '/bin/true' } });
-    expect(await probe.exit).toEqual({ kind: 'exited', code: 0 });
+    expect(await probe.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
   }
 
   it('keeps a live proc: its exit stays pending and kill still reaches it', async () => {
@@ -42,7 +42,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher across daemon-reload${s
     expect(isRunning(result.pid!)).toBe(true);
     expect(launcher.size).toBe(1);
     await launcher.kill('live');
-    expect(await result.exit).toEqual({ kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false });
+    expect(await result.exit).toEqual({ kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false, treeUsage: TREE_USAGE });
     expect(settled()).toBe(1);
     expect(launcher.size).toBe(0);
     await expectNoUnitsLeft(launcher.unitNameOf('live'));
@@ -58,7 +58,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher across daemon-reload${s
     await roundTrip('exit-after-probe');
     expect(settled()).toBe(0);
     writeFileSync(go, '');
-    expect(await result.exit).toEqual({ kind: 'exited', code: 7 });
+    expect(await result.exit).toEqual({ kind: 'exited', code: 7, treeUsage: TREE_USAGE });
     await roundTrip('exit-after-probe-2');
     expect(settled()).toBe(1);
     await expectNoUnitsLeft(launcher.unitNameOf('exit-after'));
@@ -75,7 +75,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher across daemon-reload${s
     const result = await disposed.launch('disposed', { command: { program: fixture('forever') } });
     await daemonReload();
     await disposed.dispose();
-    expect(await result.exit).toEqual({ kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false });
+    expect(await result.exit).toEqual({ kind: 'signaled', signal: 9, signalName: 'SIGKILL', coreDumped: false, treeUsage: TREE_USAGE });
     expect(isRunning(result.pid!)).toBe(false);
   });
 
@@ -85,7 +85,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher across daemon-reload${s
     const reloads = Promise.all([daemonReload(), daemonReload()]);
     const results = await Promise.all(launches);
     await reloads;
-    expect(await Promise.all(results.map((result) => result.exit))).toEqual(ids.map((_, i) => ({ kind: 'exited', code: i })));
+    expect(await Promise.all(results.map((result) => result.exit))).toEqual(ids.map((_, i) => ({ kind: 'exited', code: i, treeUsage: TREE_USAGE })));
     expect(launcher.size).toBe(0);
   });
 });

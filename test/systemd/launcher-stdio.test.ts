@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { SystemdProcLauncher } from '../../src/index.js';
 import { firstLines, readAll } from '../helpers/fixtures.js';
 import { openFds, waitFor } from '../helpers/proc-table.js';
-import { expectNoUnitsLeft, skipNote, systemd } from './harness.js';
+import { expectNoUnitsLeft, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () => {
   it('captures stdout and stderr as streams, and leaves them to systemd otherwise', async () => {
@@ -19,11 +19,11 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
     const [out, err] = await Promise.all([readAll(captured.stdio.stdout), readAll(captured.stdio.stderr)]);
     expect(out).toBe('out-1\nout-2\n');
     expect(err).toBe('err-1\n');
-    expect(await captured.exit).toEqual({ kind: 'exited', code: 0 });
+    expect(await captured.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
 
     const managed = await launcher.launch('managed', { command: { program: '/bin/true' } });
     expect(managed.stdio).toEqual({ kind: 'managed-by-launcher' });
-    expect(await managed.exit).toEqual({ kind: 'exited', code: 0 });
+    expect(await managed.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
 
     await launcher.dispose();
     // Neither sockets nor their directory outlive the launcher.
@@ -63,7 +63,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
       expect(err).toBe('/dev/null\n');
       expect(out.length).toBe(1_048_576);
       expect(/^x+$/.test(out)).toBe(true);
-      expect(await result.exit).toEqual({ kind: 'exited', code: 0 });
+      expect(await result.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
     } finally {
       await launcher.dispose();
     }
@@ -80,7 +80,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
       });
       if (result.stdio.kind !== 'captured') throw new Error('expected captured stdio');
       expect(await readAll(result.stdio.stderr)).toBe('line 1\nline 2\nline 3\nline 4\nline 5\nno newline');
-      expect(await result.exit).toEqual({ kind: 'exited', code: 3, stderrTail: ['line 4', 'line 5', 'no newline'] });
+      expect(await result.exit).toEqual({ kind: 'exited', code: 3, stderrTail: ['line 4', 'line 5', 'no newline'], treeUsage: TREE_USAGE });
 
       // Stderr kept for a tail is copied to our process.stderr: catch it there, so it is
       // checked and stays out of the test output.
@@ -95,7 +95,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher stdio${skipNote}`, () =
           tailLines: 10,
         });
         expect(uncaptured.stdio).toEqual({ kind: 'managed-by-launcher' });
-        expect(await uncaptured.exit).toEqual({ kind: 'exited', code: 4, stderrTail: ['only-line'] });
+        expect(await uncaptured.exit).toEqual({ kind: 'exited', code: 4, stderrTail: ['only-line'], treeUsage: TREE_USAGE });
       } finally {
         write.mockRestore();
       }

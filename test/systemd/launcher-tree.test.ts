@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { firstLine, fixture } from '../helpers/fixtures.js';
 import { isRunning, killQuietly, waitFor } from '../helpers/proc-table.js';
-import { launcherFor, skipNote, systemd } from './harness.js';
+import { launcherFor, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 describe.skipIf(!systemd.available)(`SystemdProcLauncher process tree${skipNote}`, () => {
   const launcher = launcherFor('tree');
@@ -47,7 +47,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher process tree${skipNote}
   it('stops what is left in the cgroup when the main process exits by itself', async () => {
     const { result, grandchild } = await withGrandchild('leader-exits', 'spawn-grandchild', 'exit');
     try {
-      expect(await result.exit).toEqual({ kind: 'exited', code: 0 });
+      expect(await result.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
       await waitFor(() => !isRunning(grandchild), `orphaned grandchild ${grandchild} to be gone`);
     } finally {
       killQuietly(grandchild);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { fixture } from '../helpers/fixtures.js';
 import { unitProperty } from './bus-tools.js';
-import { busAddress, expectNoUnitsLeft, launcherFor, skipNote, systemd } from './harness.js';
+import { busAddress, expectNoUnitsLeft, launcherFor, skipNote, systemd, TREE_USAGE } from './harness.js';
 
 /** The indexes set in a systemd CPU/NUMA bitmask (systemd pads it to whole 64-bit words). */
 function indexesOf(mask: unknown): number[] {
@@ -87,18 +87,18 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher unit settings and launc
     await expectNoUnitsLeft(launcher.unitNameOf('exec-fails'));
     // The id is free again.
     const again = await launcher.launch('exec-fails', { command: { program: '/bin/true' } });
-    expect(await again.exit).toEqual({ kind: 'exited', code: 0 });
+    expect(await again.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
   });
 
   it('names units stably and validly, whatever the proc id', async () => {
     const odd = 'worker/0 @host:1$ü';
     expect(launcher.unitNameOf(odd)).toBe('proclaunch-test-unit-worker\\x2f0\\x20\\x40host:1\\x24\\xc3\\xbc.service');
     const result = await launcher.launch(odd, { command: { program: '/bin/true' } });
-    expect(await result.exit).toEqual({ kind: 'exited', code: 0 });
+    expect(await result.exit).toEqual({ kind: 'exited', code: 0, treeUsage: TREE_USAGE });
     const long = 'x'.repeat(400);
     const name = launcher.unitNameOf(long);
     expect(name.length).toBeLessThanOrEqual(255);
     const longResult = await launcher.launch(long, { command: { program: fixture('exit-n'), args: ['5'] } });
-    expect(await longResult.exit).toEqual({ kind: 'exited', code: 5 });
+    expect(await longResult.exit).toEqual({ kind: 'exited', code: 5, treeUsage: TREE_USAGE });
   });
 });
