@@ -53,7 +53,7 @@ export interface LaunchOptions {
    * group in this process's session (setpgid), the default: setsid costs ~1.4 ms more per
    * launch on kernels with CONFIG_SCHED_AUTOGROUP, and the event loop waits for it. With
    * `stdin: 'inherit'` from a terminal, a proc in a group of our session that reads the
-   * terminal is stopped by SIGTTIN; in a new session it reads EIO (default: false). Systemd
+   * terminal is stopped by SIGTTIN; in a new session its read takes input (default: false). Systemd
    * units always get a session of their own: accepted, changes nothing there.
    */
   newSession?: boolean;
