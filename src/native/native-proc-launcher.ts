@@ -116,7 +116,13 @@ export class NativeProcLauncher implements ProcLauncher {
     const captureStderr = launch.wantStdio || launch.tailLines > 0;
     const plan = this.#planFor(launch, captureStderr);
     const leaf = this.#cgroups?.createLeaf(launch.procId);
-    if (leaf !== undefined) plan.cgroup = leaf;
+    if (leaf !== undefined) {
+      plan.cgroup = leaf;
+      // The leaf holds the whole group: #reapLeaf counts what outlived the leader, then
+      // kills it. A group kill in native first would race that count (a killed member
+      // may or may not still be listed).
+      plan.killGroupOnExit = false;
+    }
     const spawned = addon().spawn(plan);
     if (isFailure(spawned)) {
       if (leaf !== undefined) void this.#cgroups!.removeLeaf(leaf);
