@@ -2,11 +2,13 @@
 // A loop of clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD) + execve + poll(pidfd) + waitid,
 // the same mechanism as the addon minus Node, N-API and the launcher's bookkeeping.
 //
-//   c-limit [--count N] [--inflight K] [--setup] [--unshare] [--idle N] [--program PATH]
+//   c-limit [--count N] [--inflight K] [--setup] [--setsid] [--unshare] [--idle N] [--program PATH]
 //
 // --setup also does the child-side work the addon does before exec (reset signal
-// dispositions, setsid, stdin from /dev/null, close_range CLOEXEC), to tell the cost
-// of that work apart from the cost of Node.
+// dispositions, setpgid(0, 0), stdin from /dev/null, close_range CLOEXEC), to tell the cost
+// of that work apart from the cost of Node. --setsid (implies --setup) calls setsid()
+// instead of setpgid, as the addon does with newSession: on a CONFIG_SCHED_AUTOGROUP
+// kernel that also creates an autogroup, which the vfork parent waits for.
 // --idle N first starts N idle `sleep` children and holds their pidfds for the whole
 // run (the idle-scaling scenario's kernel floor); they are SIGKILLed at the end.
 // --unshare clones with CLONE_FILES and makes the child's first act
@@ -69,7 +71,8 @@ static int run_child(void* raw) {
     for (int sig = 1; sig < NSIG; sig++) {
       if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
     }
-    setsid();
+    if (arg->setup == 2) setsid();
+    else setpgid(0, 0);
     int null_fd = open("/dev/null", O_RDWR);
     if (null_fd > 0) {
       dup2(null_fd, 0);
@@ -135,7 +138,8 @@ int main(int argc, char** argv) {
     else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc) inflight = atoi(argv[++i]);
     else if (strcmp(argv[i], "--program") == 0 && i + 1 < argc) program = argv[++i];
     else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc) idle = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--setup") == 0) setup = 1;
+    else if (strcmp(argv[i], "--setup") == 0) setup = setup == 0 ? 1 : setup;
+    else if (strcmp(argv[i], "--setsid") == 0) setup = 2;
     else if (strcmp(argv[i], "--unshare") == 0) unshare = 1;
     else {
       fprintf(stderr, "c-limit: unknown argument %s\n", argv[i]);

@@ -170,7 +170,10 @@ bool ReadSpawnPlan(ArgReader& in, napi_value plan, SpawnArgs* args, ChildPlan* c
       !ReadBoolField(in, plan, "killOnTeardown", "plan.killOnTeardown", &args->kill_on_teardown)) {
     return false;
   }
+  // Optional (undefined: a process group only), like stdin and rlimits.
   napi_value value;
+  if (!in.ReadProperty(plan, "newSession", &value)) return false;
+  if (!in.IsNullish(value) && !in.ReadBool(value, Field{"plan.newSession"}, &child->new_session)) return false;
   int64_t death_signal = 0;
   if (!in.ReadProperty(plan, "parentDeathSignal", &value) ||
       !in.ReadInt(value, Field{"plan.parentDeathSignal"}, 0, kMaxSignal, &death_signal)) {
@@ -226,7 +229,7 @@ bool ReadSpawnPlan(ArgReader& in, napi_value plan, SpawnArgs* args, ChildPlan* c
 }
 
 // spawn({ paths, argv, env, inheritEnviron, envRemove, cwd, captureStdio, killGroupOnExit,
-//         parentDeathSignal, killOnTeardown, cpus, memNodes, cgroup, stdin, rlimits })
+//         parentDeathSignal, killOnTeardown, cpus, memNodes, cgroup, stdin, rlimits, newSession })
 //   -> { id, pid, stdoutFd, stderrFd, stdinFd } | { errno, stage, syscall }
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

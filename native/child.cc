@@ -3,7 +3,7 @@
 // allocates, locks or touches state another thread could hold.
 //
 // Calls made here, and nothing else:
-//   sigaction, sigprocmask, close_range (raw syscall), setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
+//   sigaction, sigprocmask, close_range (raw syscall), setpgid or setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
 //   sched_setaffinity, set_mempolicy (raw syscall), chdir, open, dup2, fcntl, close,
 //   prlimit64 (raw syscall), close_range (raw syscall), execve, _exit.
 #include "child.h"
@@ -77,7 +77,15 @@ int RunChild(void* arg) {
     FailChild(plan, kStageCloseRange, errno);
   }
 
-  if (setsid() < 0) FailChild(plan, kStageSetsid, errno);
+  // Its own process group, so signals reach the whole tree with kill(-pid). A new
+  // session only when asked: on a CONFIG_SCHED_AUTOGROUP kernel setsid() also makes a
+  // new scheduler autogroup (~1.4 ms here, against ~0.1 ms for setpgid), and the vfork
+  // parent, the event loop, waits for it.
+  if (plan->new_session) {
+    if (setsid() < 0) FailChild(plan, kStageSetsid, errno);
+  } else if (setpgid(0, 0) < 0) {
+    FailChild(plan, kStageSetpgid, errno);
+  }
 
   if (plan->parent_death_signal != 0) {
     if (prctl(PR_SET_PDEATHSIG, plan->parent_death_signal) < 0) {

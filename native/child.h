@@ -21,6 +21,7 @@ enum ChildStage : int32_t {
   kStageCloseRange,
   kStageExec,
   kStageRlimit,
+  kStageSetpgid,
 };
 
 // What the child's fd 0 is.
@@ -61,6 +62,7 @@ struct ChildPlan {
   int cgroup_procs_fd;      // -1, or an open cgroup.procs to move into before exec
   int parent_death_signal;  // 0: none
   pid_t parent_pid;
+  bool new_session;         // setsid() instead of setpgid(0, 0)
   bool set_affinity;
   cpu_set_t affinity;
   bool set_membind;

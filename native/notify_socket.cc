@@ -121,6 +121,7 @@ void CloseReceivedFds(msghdr* msg) {
 
 struct StatFields {
   pid_t ppid;
+  pid_t pgrp;
   pid_t session;
   unsigned long long start;  // field 22, clock ticks since boot
 };
@@ -149,6 +150,7 @@ bool ReadStat(pid_t pid, StatFields* out) {
     p = end;
   }
   out->ppid = static_cast<pid_t>(field[1]);
+  out->pgrp = static_cast<pid_t>(field[2]);
   out->session = static_cast<pid_t>(field[3]);
   out->start = field[19];
   return true;
@@ -156,14 +158,16 @@ bool ReadStat(pid_t pid, StatFields* out) {
 
 enum class Lineage { kInTree, kOutside, kUnknown };
 
-// The proc itself, a member of the session it leads (its pid cannot be reused while the
-// session lives), or a process with the proc in its parent chain. kUnknown: a process
+// The proc itself, a member of the process group or session it leads (its pid cannot be
+// reused while either lives; the group is the default, a session with newSession: a
+// daemonized descendant whose parent is gone stays found), or a process with the proc in
+// its parent chain. kUnknown: a process
 // on the way could not be read (gone, or no fd to read it with).
 Lineage ReadLineage(const NotifySocket* socket, pid_t pid) {
   if (pid == socket->leader) return Lineage::kInTree;
   StatFields f;
   if (!ReadStat(pid, &f)) return Lineage::kUnknown;
-  if (f.session == socket->leader) return Lineage::kInTree;
+  if (f.pgrp == socket->leader || f.session == socket->leader) return Lineage::kInTree;
   for (int depth = 0; depth < kMaxDepth; depth++) {
     // A descendant, and every ancestor up to the proc, started no earlier than the
     // proc: a stranger's walk usually ends at its first old ancestor.

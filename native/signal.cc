@@ -10,7 +10,7 @@ namespace proclaunch {
 
 int SignalWatched(const Watch* watch, int sig, bool to_group) {
   // The watch exists only until we reap the leader, and a live or zombie leader pins
-  // its pgid (== its pid after setsid): kill(-pgid) cannot hit a recycled group here.
+  // its pgid (== its pid: the child's setpgid(0, 0) or setsid): kill(-pgid) cannot hit a recycled group here.
   if (to_group) kill(-watch->pid, sig);
   if (syscall(SYS_pidfd_send_signal, watch->pidfd, sig, nullptr, 0) < 0) return errno;
   return 0;

@@ -37,6 +37,7 @@ const StageInfo kStages[] = {
     {"close-range", "close_range"},
     {"exec", "execve"},
     {"rlimit", "prlimit"},
+    {"setpgid", "setpgid"},
 };
 
 // One stack per spawning thread (main or worker), never shared: with CLONE_VFORK the

@@ -21,6 +21,7 @@ export interface CLimitResult {
   /** Longest time spent handling one poll() wake-up: a C event loop's stall. */
   maxBatchMs: number;
   inflight: number;
+  /** 0: none, 1: setup with setpgid, 2: setup with setsid. */
   setup: number;
   unshare: number;
   idle: number;
@@ -29,8 +30,10 @@ export interface CLimitResult {
 export interface CLimitOptions {
   count: number;
   inflight?: number;
-  /** Also do the addon's child-side setup before exec (signals, setsid, /dev/null, close_range). */
+  /** Also do the addon's child-side setup before exec (signals, setpgid, /dev/null, close_range). */
   setup?: boolean;
+  /** The setup with setsid() instead of setpgid(0, 0) (what `newSession: true` does). */
+  setsid?: boolean;
   /** CLONE_FILES + close_range(3, ~0, CLOSE_RANGE_UNSHARE) in the child: no copy of our fd table. */
   unshare?: boolean;
   /** Idle `sleep` children held (by pidfd) during the run. */
@@ -65,6 +68,7 @@ export async function buildCLimit(registry: CleanupRegistry): Promise<CLimit | s
     async run(options) {
       const args = ['--count', String(options.count), '--inflight', String(options.inflight ?? 1)];
       if (options.setup === true) args.push('--setup');
+      if (options.setsid === true) args.push('--setsid');
       if (options.unshare === true) args.push('--unshare');
       if (options.idle !== undefined) args.push('--idle', String(options.idle));
       if (options.program !== undefined) args.push('--program', options.program);

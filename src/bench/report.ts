@@ -3,8 +3,10 @@
 /**
  * Who is measured. `c-limit` is bench/c-limit.c (clone + exec + pidfd wait, nothing
  * else); `c-limit-setup` also does the addon's child-side setup before exec;
+ * `c-limit-setsid` the same with setsid() instead of setpgid (autogroup cost);
  * `c-limit-unshare` gives each child a private 3-entry fd table (CLONE_FILES +
- * CLOSE_RANGE_UNSHARE) instead of a copy of the parent's.
+ * CLOSE_RANGE_UNSHARE) instead of a copy of the parent's. `bun` and `deno` are those
+ * runtimes' own launch APIs (Bun.spawn, Deno.Command), each round a run of the runtime.
  */
 export type ContenderName =
   | 'native'
@@ -14,6 +16,9 @@ export type ContenderName =
   | 'c-limit'
   | 'c-limit-setup'
   | 'c-limit-unshare'
+  | 'c-limit-setsid'
+  | 'bun'
+  | 'deno'
   | 'systemd'
   | 'systemd-run';
 

@@ -2,6 +2,7 @@
 import { cpus, loadavg, release, totalmem } from 'node:os';
 
 import { buildCLimit } from './c-limit.js';
+import { loadRuntimes } from './js-runtimes.js';
 import type { CleanupRegistry } from './cleanup.js';
 import { loadOneShots } from './one-shot.js';
 import type { Progress } from './progress.js';
@@ -101,9 +102,10 @@ async function runScenario(scenario: Scenario, context: BenchContext): Promise<S
 }
 
 async function loadTools(registry: CleanupRegistry, progress: Progress): Promise<BenchTools> {
-  progress.label('loading launchers and compiling bench/c-limit.c');
+  progress.label('loading launchers, Bun and Deno, and compiling bench/c-limit.c');
   const { available, skipped } = await loadOneShots(['native', 'child_process', 'execa', 'tinyexec']);
-  return { oneShots: available, oneShotSkipped: skipped, cLimit: await buildCLimit(registry) };
+  const runtimes = await loadRuntimes();
+  return { oneShots: available, oneShotSkipped: skipped, cLimit: await buildCLimit(registry), runtimes: runtimes.available, runtimeSkipped: runtimes.skipped };
 }
 
 async function closeTools(tools: BenchTools): Promise<void> {

@@ -1,5 +1,6 @@
 // What a scenario is, what it gets from the harness, and helpers to build its report.
 import type { CLimit } from './c-limit.js';
+import type { JsRuntime } from './js-runtimes.js';
 import type { CleanupRegistry } from './cleanup.js';
 import type { OneShot } from './one-shot.js';
 import type { Progress } from './progress.js';
@@ -13,6 +14,9 @@ export interface BenchTools {
   oneShotSkipped: Partial<Record<ContenderName, string>>;
   /** The C limit, or why it cannot run. */
   cLimit: CLimit | string;
+  /** Bun and Deno where they were found, and why the others were not. */
+  runtimes: JsRuntime[];
+  runtimeSkipped: Partial<Record<ContenderName, string>>;
 }
 
 export interface BenchContext {

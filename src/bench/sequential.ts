@@ -1,5 +1,6 @@
 // Launch -> exit, one at a time: the per-round figures behind scenarios 1, 2, 3 and 5.
 import type { CLimit, CLimitResult } from './c-limit.js';
+import type { JsRuntime } from './js-runtimes.js';
 import type { OneShot } from './one-shot.js';
 import type { ContenderName } from './report.js';
 import { median, percentile } from './stats.js';
@@ -26,11 +27,28 @@ export function oneShotContender(shot: OneShot): SequentialContender {
   return { name: shot.name, measure: (count) => runSequential(shot, count) };
 }
 
-export function cLimitContender(limit: CLimit, name: ContenderName, setup: boolean): SequentialContender {
+export function cLimitContender(limit: CLimit, name: ContenderName, setup: boolean, setsid = false): SequentialContender {
   return {
     name,
     async measure(count) {
-      return figuresOfCLimit(await limit.run({ count, setup, program: TRUE_PROGRAM }));
+      return figuresOfCLimit(await limit.run({ count, setup, setsid, program: TRUE_PROGRAM }));
+    },
+  };
+}
+
+/** Bun or Deno: one runtime process per round, warming up `warmup` launches first. */
+export function runtimeContender(runtime: JsRuntime, warmup: number): SequentialContender {
+  return {
+    name: runtime.name,
+    async measure(count) {
+      const result = await runtime.sequential(count, warmup, TRUE_PROGRAM);
+      return {
+        throughput: result.launchesPerSec,
+        callP50: result.callMs.p50,
+        callP99: result.callMs.p99,
+        latencyP50: result.latencyMs.p50,
+        latencyP99: result.latencyMs.p99,
+      };
     },
   };
 }

@@ -49,9 +49,29 @@ export function evaluateTargets(scenarios: readonly ScenarioReport[], quick = fa
     target(6, 'systemd backend launch -> exit >= 1.5x faster than systemd-run --wait', [
       atLeast(ratio('systemd', 'latencyP50', 'systemd', 'systemd-run', false), 1.5, (x) => `${x.toFixed(2)}x faster`, 'systemd not measured'),
     ]),
+    // Issue #10: against Bun and Deno, in the same interleaved rounds.
+    target(7, 'launch call p50 <= 0.5x Bun.spawn\'s', [
+      atMost(inverse(ratio('launch-call', 'callP50', 'native', 'bun', false)), 0.5, (x) => `${x.toFixed(2)}x Bun's`, 'bun not measured'),
+    ]),
+    target(8, 'sequential launch+exit >= 1.0x Bun', [
+      atLeast(ratio('sequential', 'throughput', 'native', 'bun', true), 1.0, (x) => `${x.toFixed(2)}x bun`, 'bun not measured'),
+    ]),
+    target(9, '64 in flight >= 1.2x Bun, >= 1.2x Deno and >= 1.0x the C loop', [
+      atLeast(ratio('in-flight', 'throughput', 'native', 'bun', true), 1.2, (x) => `${x.toFixed(2)}x bun`, 'bun not measured'),
+      atLeast(ratio('in-flight', 'throughput', 'native', 'deno', true), 1.2, (x) => `${x.toFixed(2)}x deno`, 'deno not measured'),
+      atLeast(ratio('in-flight', 'throughput', 'native', 'c-limit', true), 1.0, (x) => `${x.toFixed(2)}x c-limit`, 'c-limit not measured'),
+    ]),
+    target(10, 'longest 1 ms-timer stall at 64 in flight <= 0.25x Bun\'s', [
+      atMost(inverse(ratio('in-flight', 'maxStall', 'native', 'bun', false)), 0.25, (x) => `${x.toFixed(2)}x Bun's`, 'bun not measured'),
+    ]),
   ];
   if (!quick) return targets;
   return targets.map((t) => ({ ...t, met: null, measured: `${t.measured} (quick sizes: no verdict)` }));
+}
+
+/** "n times shorter" as "a fraction of the other's". */
+function inverse(x: number | null): number | null {
+  return x === null ? null : 1 / x;
 }
 
 function fdPart(fds: number | null): Part {

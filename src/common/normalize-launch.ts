@@ -42,6 +42,8 @@ export interface NormalizedLaunch {
   /** What bounds the run: deadline, abort signal, and the grace both give before SIGKILL. */
   limits: RunLimits;
   rlimits: NormalizedRlimit[];
+  /** setsid() rather than setpgid(0, 0) in the child (native backend). */
+  newSession: boolean;
 }
 
 export type StdinMode = 'null' | 'inherit' | 'pipe';
@@ -53,7 +55,7 @@ export interface RunLimits {
 }
 
 const LAUNCH_KEYS = ['command', 'bootstrapPayload', 'processName', 'logChannel', 'wantStdio', 'tailLines', 'procBind',
-  'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits'] as const;
+  'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits', 'newSession'] as const;
 const STDIN_MODES: readonly StdinMode[] = ['null', 'inherit', 'pipe'];
 export const DEFAULT_DEADLINE_GRACE_MS = 5000;
 const COMMAND_KEYS = ['program', 'args', 'arg0', 'env', 'cwd'] as const;
@@ -91,6 +93,7 @@ export function normalizeLaunch(procIdValue: unknown, optsValue: unknown, parent
   const stdin = checkStdin(opts['stdin']);
   const limits = readRunLimits(opts);
   const rlimits = opts['rlimits'] === undefined ? [] : normalizeRlimits(opts['rlimits']);
+  const newSession = checkBoolean(opts['newSession'], 'opts.newSession', false);
 
   const envOverlay: Record<string, string> = { ...overlay };
   envOverlay['HYPERACTOR_PROCESS_NAME'] = processName ?? `${procId} @ ${hostOf(parentEnv)}`;
@@ -125,6 +128,7 @@ export function normalizeLaunch(procIdValue: unknown, optsValue: unknown, parent
     stdin,
     limits,
     rlimits,
+    newSession,
   };
   if (cwd !== undefined) normalized.cwd = cwd;
   if (procBind !== undefined) normalized.procBind = procBind;

@@ -54,10 +54,11 @@ export interface SpawnOptions {
   deadlineGraceMs?: number;
   signal?: AbortSignal;
   rlimits?: LaunchOptions['rlimits'];
+  newSession?: boolean;
 }
 
 /** Launch options a spawn hands to the launcher as they are (normalizeLaunch checks them, with the launch). */
-const LAUNCH_PASS_THROUGH = ['procBind', 'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits'] as const;
+const LAUNCH_PASS_THROUGH = ['procBind', 'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits', 'newSession'] as const;
 
 export interface ResolvedManagerOptions {
   launcher: LauncherKind | ProcLauncher;

@@ -26,6 +26,8 @@ export interface SpawnPlan {
   stdin?: 0 | 1 | 2 | null;
   /** [resource, soft, hard] triples (RLIMIT_*; -1 = unlimited), set just before exec; null: none. */
   rlimits?: number[] | null;
+  /** setsid() in the child instead of setpgid(0, 0); absent: a process group only. */
+  newSession?: boolean | null;
 }
 
 export interface NativeFailure {

@@ -269,6 +269,7 @@ export class NativeProcLauncher implements ProcLauncher {
       cgroup: null,
       stdin: launch.stdin === 'pipe' ? 2 : launch.stdin === 'inherit' ? 1 : 0,
       rlimits: launch.rlimits.length === 0 ? null : launch.rlimits.flatMap((l) => [l.resource, limitValue(l.soft), limitValue(l.hard)]),
+      newSession: launch.newSession,
     };
   }
 }

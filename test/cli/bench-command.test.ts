@@ -60,7 +60,7 @@ describe('proclaunch bench --quick --json', () => {
       expect(metric.ratios['child_process']).toBe(1);
     }
     // A contender is either measured or skipped with a reason, never both, never neither.
-    for (const name of ['execa', 'tinyexec', 'c-limit', 'c-limit-setup'] as const) {
+    for (const name of ['execa', 'tinyexec', 'c-limit', 'c-limit-setup', 'c-limit-setsid', 'bun', 'deno'] as const) {
       expect(sequential.contenders.includes(name) !== (sequential.skipped[name] !== undefined)).toBe(true);
     }
 
@@ -83,7 +83,7 @@ describe('proclaunch bench --quick --json', () => {
       expect(systemd.metrics).toEqual([]);
     }
 
-    expect(report.targets.map((t) => t.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(report.targets.map((t) => t.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for (const t of report.targets) expect([true, false, null]).toContain(t.met);
 
     expect(liveChildren()).toEqual([]);

@@ -162,10 +162,12 @@ const plan = fc.record(
     // A resource in range is always RLIMIT_CORE: a tight `as`, `stack` or `nofile` would
     // only make the child (under the sanitizer build: its ASan runtime) fail in its own way.
     rlimits: maybe(fc.oneof(fc.constant(null), fc.array(fc.oneof(intIn(-2, 17), intIn(-1, 2 ** 53)), { maxLength: 13 }).map(onlyCoreLimits))),
+    // Optional: absent, null, a boolean (setsid or setpgid in the child) or anything else.
+    newSession: maybe(fc.oneof(fc.constant(null), bool, intIn(-1, 2), strings)),
   },
   { requiredKeys: ['paths', 'argv', 'env', 'inheritEnviron', 'captureStdio', 'killGroupOnExit', 'killOnTeardown', 'parentDeathSignal'] },
 );
-const plainPlan = { paths: ['/bin/true'], argv: ['true'], env: [], inheritEnviron: false, envRemove: [], cwd: null, captureStdio: false, killGroupOnExit: true, killOnTeardown: true, parentDeathSignal: 0, cpus: null, memNodes: null, cgroup: null, stdin: 0, rlimits: null };
+const plainPlan = { paths: ['/bin/true'], argv: ['true'], env: [], inheritEnviron: false, envRemove: [], cwd: null, captureStdio: false, killGroupOnExit: true, killOnTeardown: true, parentDeathSignal: 0, cpus: null, memNodes: null, cgroup: null, stdin: 0, rlimits: null, newSession: false };
 // A plausible plan with one field replaced: the checks of every field are reached.
 const oneFieldWrong = fc
   .tuple(fc.constantFrom(...Object.keys(plainPlan)), hostile, hostileNoStrings)

@@ -18,10 +18,10 @@ async function launchWithGrandchild(procId: string, script: 'spawn-grandchild' |
 }
 
 describe('NativeProcLauncher process tree', () => {
-  it('puts each proc in its own session and process group', async () => {
+  it("puts each proc in its own process group, in this process's session (default)", async () => {
     const { result, grandchild } = await launchWithGrandchild('session', 'spawn-grandchild');
     const leader = readStat(result.pid!)!;
-    expect(leader.session).toBe(result.pid);
+    expect(leader.session).toBe(readStat(process.pid)!.session);
     expect(leader.pgrp).toBe(result.pid);
     expect(readStat(grandchild)!.pgrp).toBe(result.pid);
     await launcher.kill('session');

@@ -8,6 +8,7 @@ import type { ContenderName } from '../report.js';
 import { metric, type Scenario } from '../scenario.js';
 import { TRUE_PROGRAM } from '../sequential.js';
 import { median } from '../stats.js';
+import { runtimeNotes } from './sequential-run.js';
 
 const SIZES = {
   full: { rounds: 3, total: 1000 },
@@ -30,7 +31,7 @@ export const inFlightScenario: Scenario = {
   name: 'in-flight',
   number: 4,
   title: `${IN_FLIGHT} launches of /bin/true in flight`,
-  units: (quick) => (quick ? SIZES.quick : SIZES.full).rounds * 5,
+  units: (quick) => (quick ? SIZES.quick : SIZES.full).rounds * 7,
   async run(context) {
     const sizes = context.quick ? SIZES.quick : SIZES.full;
     const tools = await context.tools();
@@ -38,7 +39,7 @@ export const inFlightScenario: Scenario = {
       name: shot.name,
       measure: (total) => runInFlight(shot, total, IN_FLIGHT),
     }));
-    const skipped = { ...tools.oneShotSkipped };
+    const skipped = { ...tools.oneShotSkipped, ...tools.runtimeSkipped };
     const cLimit = tools.cLimit;
     if (typeof cLimit === 'string') skipped['c-limit'] = cLimit;
     else {
@@ -47,6 +48,16 @@ export const inFlightScenario: Scenario = {
         async measure(total) {
           const result = await cLimit.run({ count: total, inflight: IN_FLIGHT, program: TRUE_PROGRAM });
           return { throughput: result.launchesPerSec, maxStallMs: result.maxBatchMs };
+        },
+      });
+    }
+    // A runtime process per round, warming up with one batch of IN_FLIGHT launches first.
+    for (const runtime of tools.runtimes) {
+      contenders.push({
+        name: runtime.name,
+        async measure(total) {
+          const result = await runtime.inFlight(total, IN_FLIGHT, IN_FLIGHT, TRUE_PROGRAM);
+          return { throughput: result.launchesPerSec, maxStallMs: result.maxStallMs };
         },
       });
     }
@@ -76,6 +87,7 @@ export const inFlightScenario: Scenario = {
       ],
       notes: [
         `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(sizes.total, 'launch', 'launches')} per contender, ${IN_FLIGHT} in flight; ${sizes.rounds === 1 ? 'one round only, so no median' : 'throughput: median over rounds; stall: worst over rounds'}`,
+        ...runtimeNotes(tools.runtimes, IN_FLIGHT),
         'stall: the longest gap between firings of a 1 ms setInterval during the round (the whole round if it never fired); c-limit: the longest time it spent handling one poll() wake-up (reaping and re-spawning every ready child), i.e. what a timer in a C event loop doing the same would wait',
       ],
     };
