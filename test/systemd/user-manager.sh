@@ -101,7 +101,7 @@ wait_ready() {
   # ...and owns its name on the user bus (the first client socket-activates dbus-daemon).
   deadline=$((SECONDS + 30))
   while ((SECONDS < deadline)); do
-    if XDG_RUNTIME_DIR="$runtime_dir" busctl --user call org.freedesktop.DBus /org/freedesktop/DBus \
+    if XDG_RUNTIME_DIR="$runtime_dir" DBUS_SESSION_BUS_ADDRESS="unix:path=$runtime_dir/bus" busctl --user call org.freedesktop.DBus /org/freedesktop/DBus \
       org.freedesktop.DBus GetNameOwner s org.freedesktop.systemd1 >/dev/null 2>&1; then
       return 0
     fi
