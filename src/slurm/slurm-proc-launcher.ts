@@ -186,7 +186,8 @@ export class SlurmProcLauncher implements ProcLauncher {
       output.end();
       userStderr?.end();
     });
-    if (!launch.wantStdio) stdout.pipe(process.stdout, { end: false });
+    // Not pipe(): one pipe per proc would pile listeners onto process.stdout.
+    if (!launch.wantStdio) stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
 
     const srunEnded = started.exit.then(async (result) => {
       await waitAtMost(stderrDone, STDERR_DRAIN_MS);
