@@ -159,6 +159,7 @@ class RunSession {
     row.status = status;
     if ('startedAt' in status) {
       row.pid = status.pid;
+      if (status.host !== undefined) row.host = status.host;
       row.startedAt ??= status.startedAt.getTime();
     }
     if (isTerminalStatus(status)) row.endedAt = Date.now();
