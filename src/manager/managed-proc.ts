@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 
 import type { LaunchResult, ProcExitResult, ProcLauncher } from '../contract.js';
 import { LineTail } from '../common/line-tail.js';
+import type { CallbackRegistration } from './callback-server.js';
 import type { NotifyChannel } from './notify-channel.js';
 import { parseNotifyMessage, type NotifyMessage } from './notify-message.js';
 import type { AttachedOutput, OutputRouter } from './output-router.js';
@@ -33,6 +34,10 @@ export class ManagedProc {
   #stdin: Writable | null = null;
   #exitResult: ProcExitResult | null = null;
   #channel: NotifyChannel | null = null;
+  #callback: CallbackRegistration | null = null;
+  /** READY=1 / STOPPING=1 over TCP before the launch returned: applied once it has. */
+  #earlyReady = false;
+  #earlyStopping = false;
   #tail: LineTail | null = null;
   #output: AttachedOutput | null = null;
   #statusText: string | undefined;
@@ -85,6 +90,11 @@ export class ManagedProc {
     this.#channel = channel;
   }
 
+  /** The proc's secret on the manager's TCP listener; forgotten when the proc ends. */
+  useCallback(registration: CallbackRegistration): void {
+    this.#callback = registration;
+  }
+
   /** A proc not ready within `ms` (from now) fails and is stopped. */
   startReadyDeadline(ms: number): void {
     this.#readyTimer = setTimeout(() => this.#onReadyTimeout(ms), ms);
@@ -122,6 +132,8 @@ export class ManagedProc {
       return;
     }
     this.machine.advance(this.#withHost<ProcStatus & { state: 'running' }>({ state: 'running', pid: result.pid, startedAt: result.startedAt }));
+    if (this.#earlyReady) this.#becomeReady();
+    if (this.#earlyStopping) this.#advanceToStopping();
     // Without a pid (a launcher that does not expose one) no sender can be verified: the
     // socket is never read. What the proc sent meanwhile waits in the kernel's queue.
     if (result.pid !== null) this.#armChannel(result.pid);
@@ -139,7 +151,24 @@ export class ManagedProc {
   /** A datagram on this proc's notify socket from the proc's own tree (the addon checked `senderPid`). */
   onNotify(_senderPid: number, data: Buffer): void {
     if (this.machine.isTerminal || this.#launcher === null) return;
+    this.#apply(parseNotifyMessage(data));
+  }
+
+  /**
+   * A message over TCP carrying this proc's secret. The secret vouches for the sender, so
+   * no pid is needed, and what comes before the launch returned is kept (a remote proc
+   * may report before its local supervisor does).
+   */
+  onCallback(data: Buffer): void {
+    if (this.machine.isTerminal) return;
     const message = parseNotifyMessage(data);
+    if (this.#launcher !== null) return this.#apply(message);
+    this.#remember(message);
+    if (message.ready) this.#earlyReady = true;
+    if (message.stopping) this.#earlyStopping = true;
+  }
+
+  #apply(message: NotifyMessage): void {
     this.#remember(message);
     const current = this.machine.current;
     if (message.ready && current.state === 'running') this.#becomeReady();
@@ -242,9 +271,11 @@ export class ManagedProc {
   async #onExit(exit: ProcExitResult): Promise<void> {
     clearTimeout(this.#readyTimer);
     clearTimeout(this.#escalation);
-    // The channel goes first: nothing said after the exit can change the outcome.
+    // The channels go first: nothing said after the exit can change the outcome.
     this.#channel?.close();
     this.#channel = null;
+    this.#callback?.close();
+    this.#callback = null;
     const output = this.#output;
     if (output !== null) {
       await waitAtMost(output.closed, OUTPUT_DRAIN_MS);
@@ -279,6 +310,8 @@ export class ManagedProc {
     clearTimeout(this.#escalation);
     this.#channel?.close();
     this.#channel = null;
+    this.#callback?.close();
+    this.#callback = null;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   describeValue,
   isPlainObject,
 } from '../common/validate.js';
+import { parseCallbackHost, type CallbackEndpoint } from './callback-host.js';
 import { chooseLauncher, type LauncherKind } from './launcher-choice.js';
 import type { LogSink, OutputStream, PrefixFunction } from './output-router.js';
 
@@ -37,6 +38,12 @@ export interface ProcManagerOptions {
   logFile?: string;
   /** Put notify sockets in this directory instead of the abstract namespace (default: abstract). */
   notifySocketDir?: string;
+  /**
+   * Where procs on other hosts reach us for readiness over TCP: "host", "host:port",
+   * "ipv6" or "[ipv6]:port" (port default: 0, ephemeral). Each proc then also gets
+   * PROCLAUNCH_NOTIFY_ADDR and PROCLAUNCH_NOTIFY_SECRET (default: none, Unix sockets only).
+   */
+  callbackHost?: string;
 }
 
 export interface SpawnOptions {
@@ -74,6 +81,7 @@ export interface ResolvedManagerOptions {
   prefix: PrefixFunction | null;
   logFile: string | null;
   notifySocketDir: string | null;
+  callback: CallbackEndpoint | null;
 }
 
 const MANAGER_KEYS = [
@@ -88,6 +96,7 @@ const MANAGER_KEYS = [
   'prefixOutput',
   'logFile',
   'notifySocketDir',
+  'callbackHost',
 ] as const;
 const SPAWN_KEYS = ['readyTimeoutMs', 'tailLines', 'bootstrapPayload', 'processName', 'logChannel', 'host', ...LAUNCH_PASS_THROUGH] as const;
 
@@ -128,6 +137,7 @@ export function resolveManagerOptions(options: unknown): ResolvedManagerOptions 
     logFile: options['logFile'] === undefined ? null : checkString(options['logFile'], 'logFile', { nonEmpty: true }),
     notifySocketDir:
       options['notifySocketDir'] === undefined ? null : checkString(options['notifySocketDir'], 'notifySocketDir', { nonEmpty: true }),
+    callback: options['callbackHost'] === undefined ? null : parseCallbackHost(options['callbackHost']),
   };
 }
 

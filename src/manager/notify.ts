@@ -6,21 +6,26 @@
 // (BARRIER=1 with a pipe fd the receiver closes once it has handled everything before
 // it), so when `notify()` resolves the manager has already seen and attributed the
 // message, and the caller may exit at once.
+//
+// A proc the manager reaches over TCP (callbackHost: another host or network namespace)
+// has PROCLAUNCH_NOTIFY_ADDR and PROCLAUNCH_NOTIFY_SECRET; NOTIFY_SOCKET, when also set,
+// is tried first and TCP used only when that socket does not exist here (notify-tcp.ts).
 import { execFile, execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 
 import { codeOfErrno } from '../common/system-error.js';
 import { describeValue } from '../common/validate.js';
 import { addon, isFailure } from '../native/addon.js';
+import { hasTcpTarget, readTcpTarget, sendOverTcp, sendOverTcpSync } from './notify-tcp.js';
 
 export type NotifyValue = string | number | boolean;
 /** VARIABLE=VALUE fields, e.g. { READY: 1, STATUS: 'listening', PROCLAUNCH_ADDR: 'tcp://…' }. */
 export type NotifyFields = Readonly<Record<string, NotifyValue>>;
 
 export interface NotifyOptions {
-  /** The socket to notify (default: $NOTIFY_SOCKET). */
+  /** The socket to notify (default: $NOTIFY_SOCKET, else TCP through $PROCLAUNCH_NOTIFY_ADDR). Given, only it is used. */
   socket?: string;
   /** How long to wait for the receiver to confirm: an integer from 1 to 2147483647 (default: 5000 ms). */
   timeoutMs?: number;
@@ -78,7 +83,15 @@ export function formatNotifyMessage(fields: NotifyFields): string {
 export async function notify(fields: NotifyFields | string, options: NotifyOptions = {}): Promise<boolean> {
   const target = targetOf(fields, options);
   if (target === null) return false;
-  const barrier = sendNatively(target);
+  if (useTcp(target)) {
+    await sendOverTcp(readTcpTarget(), target.message, target.timeoutMs);
+    return true;
+  }
+  const barrier = sendOrFallBack(target);
+  if (barrier === null) {
+    await sendOverTcp(readTcpTarget(), target.message, target.timeoutMs);
+    return true;
+  }
   if (barrier !== undefined) {
     await awaitBarrier(barrier, target);
     return true;
@@ -97,7 +110,11 @@ export async function notify(fields: NotifyFields | string, options: NotifyOptio
 export function notifySync(fields: NotifyFields | string, options: NotifyOptions = {}): boolean {
   const target = targetOf(fields, options);
   if (target === null) return false;
-  const barrier = sendNatively(target);
+  const barrier = useTcp(target) ? null : sendOrFallBack(target);
+  if (barrier === null) {
+    sendOverTcpSync(readTcpTarget(), target.message, target.timeoutMs);
+    return true;
+  }
   if (barrier !== undefined) {
     if (!addon().awaitBarrierSync(barrier, target.timeoutMs)) throw barrierTimeout(target);
     return true;
@@ -125,9 +142,12 @@ export function notifyStatus(text: string, options: NotifyOptions = {}): Promise
 }
 
 interface NotifyTarget {
+  /** '' when there is no NOTIFY_SOCKET (the TCP variables are set). */
   socket: string;
   message: string;
   timeoutMs: number;
+  /** The TCP variables may be used: the socket was not given as an option. */
+  tcpAllowed: boolean;
 }
 
 /** Checks everything before anything is sent, so a message the receiver would drop is never reported as delivered. */
@@ -135,10 +155,53 @@ function targetOf(fields: NotifyFields | string, options: NotifyOptions): Notify
   const message = typeof fields === 'string' ? fields : formatNotifyMessage(fields);
   checkMessage(message);
   const timeoutMs = checkTimeout(options.timeoutMs);
-  const socket = options.socket ?? process.env['NOTIFY_SOCKET'];
-  if (socket === undefined || socket === '') return null;
+  const tcpAllowed = options.socket === undefined && hasTcpTarget();
+  const socket = options.socket ?? process.env['NOTIFY_SOCKET'] ?? '';
+  if (socket === '') return tcpAllowed ? { socket, message, timeoutMs, tcpAllowed } : null;
   if (!socket.startsWith('/') && !socket.startsWith('@')) throw new RangeError(`NOTIFY_SOCKET must be a path or an @abstract name, got ${JSON.stringify(socket)}`);
-  return { socket, message, timeoutMs };
+  return { socket, message, timeoutMs, tcpAllowed };
+}
+
+/** No NOTIFY_SOCKET, or (without the addon to try it) one that does not exist in this network namespace. */
+function useTcp(target: NotifyTarget): boolean {
+  if (!target.tcpAllowed) return false;
+  if (target.socket === '') return true;
+  if (addonLoads()) return false;
+  return !socketExists(target.socket);
+}
+
+function addonLoads(): boolean {
+  try {
+    addon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends over NOTIFY_SOCKET: the barrier fd, undefined when the addon is unavailable, or
+ * null when the socket does not exist here and TCP is set (another host's socket).
+ */
+function sendOrFallBack(target: NotifyTarget): number | null | undefined {
+  try {
+    return sendNatively(target);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // ENOENT: no such path; ECONNREFUSED: no such abstract name in this network namespace.
+    if (target.tcpAllowed && (code === 'ENOENT' || code === 'ECONNREFUSED')) return null;
+    throw error;
+  }
+}
+
+/** A path socket is a file; an abstract one is listed in /proc/net/unix (of our own network namespace). */
+function socketExists(socket: string): boolean {
+  if (socket.startsWith('/')) return existsSync(socket);
+  try {
+    return readFileSync('/proc/net/unix', 'utf8').split('\n').some((line) => line.endsWith(` ${socket}`));
+  } catch {
+    return true;
+  }
 }
 
 function checkMessage(message: string): void {

@@ -6,6 +6,8 @@ import { ProcLauncherError, type BootstrapCommand, type LaunchOptions, type Proc
 import { normalizeLaunch } from '../common/normalize-launch.js';
 import { checkInteger, checkKnownKeys, checkProcId, checkTimeoutMs, describeValue, isPlainObject, readOptionObject } from '../common/validate.js';
 import { runBounded } from './bounded-pool.js';
+import { NOTIFY_ADDR_ENV, NOTIFY_SECRET_ENV, runsProcsElsewhere } from './callback-host.js';
+import { CallbackServer } from './callback-server.js';
 import { createLauncher } from './launcher-choice.js';
 import { ManagedProc } from './managed-proc.js';
 import { resolveManagerOptions, resolveSpawnOptions, type ProcManagerOptions, type ResolvedManagerOptions, type SpawnOptions } from './manager-options.js';
@@ -48,12 +50,18 @@ export class ProcManager {
   readonly #addresses: NotifyAddressBook;
   readonly #router: OutputRouter;
   readonly #captureFile: WriteStream | null;
+  /** The TCP readiness listener (callbackHost), listening from the first spawn. */
+  readonly #callbackServer: CallbackServer | null;
+  /** Procs get no NOTIFY_SOCKET, only the TCP channel (a multi-host launcher with callbackHost). */
+  readonly #tcpOnly: boolean;
   #launcher: Promise<ProcLauncher> | null = null;
   #disposing: Promise<void> | null = null;
 
   constructor(options: ProcManagerOptions = {}) {
     this.#options = resolveManagerOptions(options);
     this.#addresses = new NotifyAddressBook(this.#options.notifySocketDir ?? undefined);
+    this.#callbackServer = this.#options.callback === null ? null : new CallbackServer(this.#options.callback);
+    this.#tcpOnly = this.#callbackServer !== null && runsProcsElsewhere(this.#options.launcher);
     this.#captureFile = this.#options.logFile === null ? null : openCaptureFile(this.#options.logFile);
     this.#router = new OutputRouter({
       sink: this.#options.logSink,
@@ -88,11 +96,20 @@ export class ProcManager {
     }
 
     const proc = new ManagedProc(procId, this.#options.terminateTimeoutMs);
-    const channel = openNotifyChannel(this.#addresses, (pid, _uid, text) => proc.onNotify(pid, text));
-    proc.useChannel(channel);
+    const env: Record<string, string> = { ...(plainEnv as Record<string, string>) };
+    const channel = this.#tcpOnly ? null : openNotifyChannel(this.#addresses, (pid, _uid, text) => proc.onNotify(pid, text));
+    if (channel !== null) {
+      proc.useChannel(channel);
+      env['NOTIFY_SOCKET'] = channel.address;
+    }
+    const callback = this.#callbackServer?.register((text) => proc.onCallback(text)) ?? null;
+    if (callback !== null) {
+      proc.useCallback(callback);
+      env[NOTIFY_SECRET_ENV] = callback.secret;
+    }
     const launchOptions: LaunchOptions = {
       ...spawnOptions.passThrough,
-      command: { ...(plainCommand as unknown as BootstrapCommand), env: { ...(plainEnv as Record<string, string>), NOTIFY_SOCKET: channel.address } },
+      command: { ...(plainCommand as unknown as BootstrapCommand), env },
       wantStdio: true,
       tailLines: spawnOptions.tailLines,
     };
@@ -100,7 +117,8 @@ export class ProcManager {
       // Every option error surfaces here, before the proc is registered.
       normalizeLaunch(procId, launchOptions);
     } catch (error) {
-      channel.close();
+      channel?.close();
+      callback?.close();
       throw error;
     }
     // Added after the check: which hosts exist is for the launcher to judge.
@@ -112,6 +130,8 @@ export class ProcManager {
 
     let launcher: ProcLauncher;
     try {
+      // The listener's address is known once it listens (port 0: ephemeral).
+      if (this.#callbackServer !== null) env[NOTIFY_ADDR_ENV] = await this.#callbackServer.address();
       launcher = await this.#getLauncher();
       const result = await launcher.launch(procId, launchOptions);
       proc.onLaunched(launcher, result, spawnOptions.tailLines, this.#router);
@@ -158,6 +178,7 @@ export class ProcManager {
       // Only a launcher this manager created is ours to dispose.
       await (await this.#launcher.catch(() => null))?.dispose();
     }
+    await this.#callbackServer?.close();
     if (this.#captureFile !== null) {
       const file = this.#captureFile;
       await new Promise<void>((resolve) => file.end(() => resolve()));
