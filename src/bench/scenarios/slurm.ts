@@ -45,18 +45,22 @@ export const slurmScenario: Scenario = {
     const unreachable = await probeSlurm();
     if (unreachable !== null) return skippedOutcome('srun', unreachable);
     const Backend = await loadBackend();
-    if (typeof Backend === 'string') return skippedOutcome('srun', Backend);
+    const skipped: Partial<Record<ContenderName, string>> = {};
+    if (typeof Backend === 'string') skipped['slurm'] = Backend;
 
     const allocation = await allocate(MAX_NODES);
     const removeAllocation = context.registry.add(allocation.releaseNow);
     let launcher: ProcLauncher | null = null;
     let removeLauncher = (): void => {};
     try {
-      launcher = new Backend({ allocation: allocation.jobId });
-      const owned = launcher;
-      removeLauncher = context.registry.add(() => void owned.dispose());
       const host = allocation.hosts[0]!;
-      const contenders: OneShot[] = [launcherOneShot(launcher, host), srunOneShot(allocation.jobId, host)];
+      const contenders: OneShot[] = [srunOneShot(allocation.jobId, host)];
+      if (typeof Backend !== 'string') {
+        launcher = new Backend({ allocation: allocation.jobId });
+        const owned = launcher;
+        removeLauncher = context.registry.add(() => void owned.dispose());
+        contenders.unshift(launcherOneShot(launcher, host));
+      }
       const rounds = await runInterleaved(
         contenders,
         {
@@ -71,29 +75,29 @@ export const slurmScenario: Scenario = {
         Object.fromEntries([...figures].map(([name, f]) => [name, f[key]]));
 
       context.progress.label(`slurm: ${sizes.burst} remote procs at once`);
-      const burst = await runBurst(launcher, sizes.burst);
+      const burst = launcher === null ? null : await runBurst(launcher, sizes.burst);
       context.progress.advance(1, 'slurm: burst done');
-      const only = (value: number): Partial<Record<ContenderName, number>> => ({ slurm: value });
+      const only = (key: keyof BurstFigures): Partial<Record<ContenderName, number>> => (burst === null ? {} : { slurm: burst[key] });
       return {
         status: 'ok',
         baseline: 'srun',
-        contenders: ['slurm', 'srun'],
-        skipped: {},
+        contenders: contenders.map((shot) => shot.name),
+        skipped,
         metrics: [
           metric({ name: 'latencyP50', label: 'launch -> exit seen p50', unit: 'ms', better: 'lower' }, pick('latencyP50'), 'srun'),
           metric({ name: 'latencyP99', label: 'launch -> exit seen p99', unit: 'ms', better: 'lower' }, pick('latencyP99'), 'srun'),
           metric({ name: 'throughput', label: 'launch+exit/s (sequential)', unit: '/s', better: 'higher' }, pick('throughput'), 'srun'),
-          metric({ name: 'burstThroughput', label: `${sizes.burst} at once: running/s`, unit: '/s', better: 'higher' }, only(burst.procsPerSec), 'srun'),
-          metric({ name: 'heapPerProc', label: 'manager JS heap per remote proc', unit: 'B', better: 'lower' }, only(burst.heapPerProc), 'srun'),
-          metric({ name: 'rssPerProc', label: 'manager RSS per remote proc', unit: 'KB', better: 'lower' }, only(burst.rssKbPerProc), 'srun'),
-          metric({ name: 'terminateAllMs', label: `terminateAll of ${sizes.burst}`, unit: 'ms', better: 'lower' }, only(burst.terminateAllMs), 'srun'),
+          metric({ name: 'burstThroughput', label: `${sizes.burst} at once: running/s`, unit: '/s', better: 'higher' }, only('procsPerSec'), 'srun'),
+          metric({ name: 'heapPerProc', label: 'manager JS heap per remote proc', unit: 'B', better: 'lower' }, only('heapPerProc'), 'srun'),
+          metric({ name: 'rssPerProc', label: 'manager RSS per remote proc', unit: 'KB', better: 'lower' }, only('rssKbPerProc'), 'srun'),
+          metric({ name: 'terminateAllMs', label: `terminateAll of ${sizes.burst}`, unit: 'ms', better: 'lower' }, only('terminateAllMs'), 'srun'),
         ],
         notes: [
           `allocation ${allocation.jobId} of ${countOf(allocation.hosts.length, 'node')} (${allocation.hosts.join(', ')}), made for the run and released after it; latency steps on ${host}`,
           `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(sizes.perRound, 'sequential launch', 'sequential launches')} of /bin/true per contender; ${combinedOver(sizes.rounds, 'medians')}`,
           SRUN_NOTE,
           `slurm: SlurmProcLauncher.launch (a local \`srun -v\` step supervised by the native launcher) until its exit promise resolves`,
-          `burst: ${sizes.burst} ProcManager.spawn calls of \`sleep 3600\` at once, no host given (spread over ${countOf(burst.hostsUsed, 'host')}); running/s = procs / wall time until every spawn resolved (every step running); heap and RSS of this process, after GC, per proc (the local srun processes are not counted: they are separate processes)`,
+          `burst: ${sizes.burst} ProcManager.spawn calls of \`sleep 3600\` at once, no host given (spread over ${burst === null ? 'no host: not run' : countOf(burst.hostsUsed, 'host')}); running/s = procs / wall time until every spawn resolved (every step running); heap and RSS of this process, after GC, per proc (the local srun processes are not counted: they are separate processes)`,
           `each proc is a local srun process too: ${sizes.burst} at once also cost ${sizes.burst} srun processes on this (login) node`,
         ],
       };
