@@ -111,8 +111,8 @@ export class ManagedProc {
   onLaunched(launcher: ProcLauncher, result: LaunchResult, tailLines: number, router: OutputRouter): void {
     this.#launcher = launcher;
     this.#pid = result.pid;
-    const host = (result as LaunchResult & { host?: unknown }).host;
-    if (typeof host === 'string' && host !== '') this.#host = host;
+    // A launcher from outside (plain JS) may hand anything here: only a name counts.
+    if (typeof result.host === 'string' && result.host !== '') this.#host = result.host;
     this.#startedAt = result.startedAt;
     // A launcher written before stdin existed may leave it out.
     this.#stdin = result.stdin ?? null;

@@ -122,7 +122,7 @@ export class ProcManager {
       throw error;
     }
     // Added after the check: which hosts exist is for the launcher to judge.
-    if (spawnOptions.host !== undefined) (launchOptions as LaunchOptions & { host?: string }).host = spawnOptions.host;
+    if (spawnOptions.host !== undefined) launchOptions.host = spawnOptions.host;
     if (existing !== undefined) this.#forget(existing);
     this.#procs.set(procId, proc);
     void proc.wait().then(() => this.#remember(proc));
