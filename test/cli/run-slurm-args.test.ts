@@ -89,7 +89,8 @@ describe('proclaunch run --launcher slurm: arguments', () => {
       const result = await runCli(['run', '--launcher', 'slurm', '-n', '3', '--', 'true'], { SLURM_CONF: conf });
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^proclaunch run: --launcher slurm: /);
+      expect(result.stderr).toMatch(/^proclaunch run: --launcher slurm: cannot get an allocation of 1 node: /);
+      expect(result.stderr).toContain('(run it where the Slurm client commands work');
       expect(result.stderr).not.toMatch(/\n\s+at /);
       // Nothing was started: no copy shows up as a transition.
       expect(result.stderr).not.toContain('proclaunch: true-');
