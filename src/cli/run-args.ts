@@ -3,6 +3,7 @@
 // usage error before anything starts.
 import { basename, isAbsolute } from 'node:path';
 
+import { parseCallbackHost } from '../manager/callback-host.js';
 import { LAUNCHER_ENV } from '../manager/launcher-choice.js';
 import { suggestionFor, unknownOption, UsageError } from './usage-error.js';
 
@@ -25,6 +26,8 @@ export interface RunArgs {
   nodes: number | null;
   /** Slurm: the job id of an existing allocation to run the copies in (null: the launcher allocates). */
   allocation: string | null;
+  /** Where copies on other hosts reach this command for --ready (ProcManager callbackHost); null: Unix sockets only. */
+  callbackHost: string | null;
   timeoutMs: number | null;
   /** Each copy's own wall-clock limit from its start (LaunchOptions.deadlineMs); null: none. */
   deadlineMs: number | null;
@@ -62,6 +65,11 @@ Options:
       --allocation JOBID  slurm: run the copies as steps of the existing
                           allocation JOBID (not released at the end); excludes
                           --nodes
+      --callback-host ADDR
+                          the address (HOST or HOST:PORT) copies on other hosts
+                          reach this command at for readiness, over TCP
+                          ($PROCLAUNCH_NOTIFY_ADDR, proclaunch/notify); needed
+                          for --ready with --launcher slurm
       --cgroup DIR        native launcher: each copy and all its descendants in a
                           cgroup v2 under DIR (created if missing); they die as a
                           whole, even when this command is killed with SIGKILL
@@ -90,7 +98,7 @@ was stopped by --timeout or --deadline, or the launcher could not be set up); 2 
 error; 130 after Ctrl-C (SIGINT), 143 after SIGTERM.
 `;
 
-const VALUE_OPTIONS = new Set(['-n', '--count', '--name', '--ready-timeout', '--tail', '--launcher', '--cgroup', '--nodes', '--allocation', '--timeout', '--deadline', '--grace']);
+const VALUE_OPTIONS = new Set(['-n', '--count', '--name', '--ready-timeout', '--tail', '--launcher', '--cgroup', '--nodes', '--allocation', '--callback-host', '--timeout', '--deadline', '--grace']);
 const FLAG_OPTIONS = new Set(['--ready', '--json', '-h', '--help']);
 const ALL_OPTIONS = [...VALUE_OPTIONS, ...FLAG_OPTIONS];
 const LAUNCHERS: readonly RunLauncher[] = ['native', 'systemd', 'slurm'];
@@ -140,13 +148,15 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (launcher !== 'native') throw new UsageError(`--cgroup works with the native launcher only (${launcherSource} chose ${launcher}, ${OWN_CONTAINMENT[launcher]})`);
   }
   const { nodes, allocation } = slurmOptions(values, launcher, launcherSource);
+  const ready = flags.has('--ready') || values.has('--ready-timeout');
+  const callbackHost = callbackHostOption(values.get('--callback-host'), ready, launcher);
   const readyTimeout = values.get('--ready-timeout');
   const timeout = values.get('--timeout');
   const deadline = values.get('--deadline');
   return {
     count: integerOption(values.get('--count'), '--count', 1, 1, 100_000),
     name: values.get('--name') ?? (program === undefined ? 'proc' : basename(program) || 'proc'),
-    ready: flags.has('--ready') || readyTimeout !== undefined,
+    ready,
     readyTimeoutMs: integerOption(readyTimeout, '--ready-timeout', 30_000, 1, 2 ** 31 - 1),
     tail: integerOption(values.get('--tail'), '--tail', 10, 0, 100_000),
     launcher,
@@ -154,6 +164,7 @@ export function parseRunArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     cgroup,
     nodes,
     allocation,
+    callbackHost,
     timeoutMs: timeout === undefined ? null : integerOption(timeout, '--timeout', 0, 0, 2 ** 31 - 1),
     deadlineMs: deadline === undefined ? null : integerOption(deadline, '--deadline', 0, 1, 2 ** 31 - 1),
     graceMs: integerOption(values.get('--grace'), '--grace', 5000, 0, 2 ** 31 - 1),
@@ -179,6 +190,21 @@ function slurmOptions(values: ReadonlyMap<string, string>, launcher: RunLauncher
   }
   if (allocation !== null && !JOB_ID.test(allocation)) throw new UsageError(`--allocation must be a Slurm job id (a number), got ${JSON.stringify(allocation)}`);
   return { nodes: nodesText === undefined ? null : integerOption(nodesText, '--nodes', 1, 1, 100_000), allocation };
+}
+
+/** --callback-host, checked as ProcManager checks callbackHost; --ready on Slurm cannot work without it. */
+function callbackHostOption(value: string | undefined, ready: boolean, launcher: RunLauncher): string | null {
+  if (value === undefined) {
+    // The nodes cannot reach this machine's Unix sockets: every copy would time out.
+    if (ready && launcher === 'slurm') throw new UsageError('--ready with --launcher slurm needs --callback-host ADDR (an address of this machine the nodes can reach)');
+    return null;
+  }
+  try {
+    parseCallbackHost(value, '--callback-host');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return value;
 }
 
 function chooseRunLauncher(flag: string | undefined, env: NodeJS.ProcessEnv): { launcher: RunLauncher; launcherSource: string | null } {

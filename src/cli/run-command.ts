@@ -90,6 +90,7 @@ class RunSession {
       // Ours, set up (and disposed) by main(): the manager only drives it.
       launcher,
       readyTimeoutMs: args.ready ? args.readyTimeoutMs : null,
+      ...(args.callbackHost === null ? {} : { callbackHost: args.callbackHost }),
       tailLines: args.tail,
       terminateTimeoutMs: args.graceMs,
       forwardOutput: false,

@@ -15,6 +15,7 @@ describe('proclaunch run arguments', () => {
       cgroup: null,
       nodes: null,
       allocation: null,
+      callbackHost: null,
       timeoutMs: null,
       deadlineMs: null,
       graceMs: 5000,

@@ -1,4 +1,4 @@
-// `proclaunch run --launcher slurm [--nodes N] [--allocation JOBID]`: the flags, their
+// `proclaunch run --launcher slurm [--nodes N] [--allocation JOBID] [--callback-host ADDR]`: the flags, their
 // usage errors (no cluster needed), the HOST column, and a Slurm that cannot be reached
 // reported once, before anything starts. The end-to-end run on a real cluster is
 // test/slurm/cli-run.test.ts.
@@ -30,6 +30,9 @@ describe('proclaunch run --launcher slurm: arguments', () => {
     expect(parseRunArgs(['--launcher', 'slurm', '--nodes=2', 'p'], {}).nodes).toBe(2);
     expect(parseRunArgs(['--launcher', 'slurm', '--allocation', '417', 'p'], {})).toMatchObject({ nodes: null, allocation: '417' });
     expect(parseRunArgs(['--allocation=9', '--', 'p'], { PROCLAUNCH_LAUNCHER: 'slurm' })).toMatchObject({ launcher: 'slurm', launcherSource: 'PROCLAUNCH_LAUNCHER', allocation: '9' });
+    expect(parseRunArgs(['--launcher', 'slurm', '--ready', '--callback-host', '10.200.0.1', 'p'], {})).toMatchObject({ ready: true, callbackHost: '10.200.0.1' });
+    expect(parseRunArgs(['--callback-host=[::1]:7000', 'p'], {}).callbackHost).toBe('[::1]:7000');
+    expect(parseRunArgs(['--launcher', 'slurm', 'p'], {}).callbackHost).toBeNull();
   });
 
   it('usage errors say what is wrong', () => {
@@ -50,6 +53,12 @@ describe('proclaunch run --launcher slurm: arguments', () => {
       [['--launcher', 'slurm', '--alloc', '2', 'p'], {}, 'unknown option --alloc (did you mean --allocation?)'],
       [['--launcher', 'slurm', '--allocaton', '2', 'p'], {}, 'unknown option --allocaton (did you mean --allocation?)'],
       [['--launcher', 'slurm', '--nodes'], {}, '--nodes needs a value'],
+      [['--launcher', 'slurm', '--ready', 'p'], {}, '--ready with --launcher slurm needs --callback-host ADDR (an address of this machine the nodes can reach)'],
+      [['--launcher', 'slurm', '--ready-timeout', '5', 'p'], {}, '--ready with --launcher slurm needs --callback-host ADDR'],
+      [['--launcher', 'slurm', '--callback-host', '0.0.0.0', 'p'], {}, '--callback-host must be an address the procs can reach us at, not the unspecified address 0.0.0.0'],
+      [['--callback-host', 'a b', 'p'], {}, '--callback-host must be a host name or an IP address, got "a b"'],
+      [['--callback-host', 'h:99999', 'p'], {}, '--callback-host: the port must be an integer from 0 to 65535'],
+      [['--launcher', 'slurm', '--calback-host', 'h', 'p'], {}, 'unknown option --calback-host (did you mean --callback-host?)'],
     ];
     for (const [argv, env, message] of cases) {
       let thrown: unknown;
@@ -64,7 +73,7 @@ describe('proclaunch run --launcher slurm: arguments', () => {
   });
 
   it('the help documents the Slurm flags', () => {
-    for (const text of ['native, systemd or slurm', '--nodes N', '--allocation JOBID', 'HOST column']) expect(RUN_HELP).toContain(text);
+    for (const text of ['native, systemd or slurm', '--nodes N', '--allocation JOBID', '--callback-host ADDR', 'HOST column']) expect(RUN_HELP).toContain(text);
   });
 
   it('the compiled CLI: usage errors exit 2 with one line and a pointer to --help', async () => {

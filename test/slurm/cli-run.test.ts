@@ -78,6 +78,24 @@ describe.skipIf(cluster === null)('proclaunch run --launcher slurm', () => {
     }
   });
 
+  it('--ready --callback-host: copies on the nodes get ready over TCP through proclaunch/notify', async () => {
+    const before = jobIds();
+    const notifyModule = join(dirname(cli), '..', 'manager', 'notify.js');
+    const program = `const { notifyReady } = await import(${JSON.stringify(notifyModule)});
+      await notifyReady({ status: 'up on ' + (await import('node:os')).hostname() });`;
+    const result = await runCli([
+      'run', '--launcher', 'slurm', '--nodes', '2', '-n', '2', '--name', 'r', '--ready', '--ready-timeout', '60000', '--callback-host', '10.200.0.1',
+      '--', process.execPath, '--input-type=module', '-e', program,
+    ]);
+    expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
+    const readyLines = result.stderr.split('\n').filter((line) => / ready pid /.test(line));
+    expect(readyLines).toHaveLength(2);
+    for (const line of readyLines) expect(line).toMatch(/^proclaunch: r-\d ready pid (\d+|-) on (node\d) \(up on \2\)$/);
+    expect(result.stderr).toContain('proclaunch: all 2 ready');
+    expect(result.stdout).toContain('2 procs: 2 succeeded');
+    expect(jobIds()).toEqual(before);
+  });
+
   it('an unknown allocation is one clear message, exit 1, before any copy starts', async () => {
     const result = await runCli(['run', '--launcher', 'slurm', '--allocation', '999999', '-n', '2', '--', '/bin/true']);
     expect(result.code).toBe(1);
