@@ -1,7 +1,7 @@
 // The allocation the steps run in: made with `salloc --no-shell` (and released at
 // dispose), or an existing one that is only checked and never cancelled.
 import { ProcLauncherError } from '../contract.js';
-import { describeFailure, runSlurmCommand } from './slurm-command.js';
+import { controllerError, describeFailure, runSlurmCommand } from './slurm-command.js';
 import type { ResolvedSlurmOptions } from './launcher-options.js';
 
 /** How long salloc may wait for nodes (its --immediate) before the launch fails. */
@@ -30,6 +30,10 @@ export async function makeAllocation(options: ResolvedSlurmOptions): Promise<All
     throw error;
   }
   const granted = /Granted job allocation (\d+)/.exec(result.stderr);
+  if (granted === null) {
+    const unreachable = controllerError(result, 'salloc', 'launch');
+    if (unreachable !== null) throw unreachable;
+  }
   if (result.code !== 0 || granted === null) {
     throw new ProcLauncherError('launch', `salloc could not allocate ${options.nodes} node(s): ${describeFailure(result)}`, {
       code: 'ESLURM', stage: 'allocate', path: 'salloc',
@@ -54,6 +58,8 @@ export async function hostsOf(jobId: string): Promise<string[]> {
   const queue = await runSlurmCommand('squeue', ['-h', '-j', jobId, '-o', '%T|%N'], 'launch');
   const line = queue.stdout.trim().split('\n')[0] ?? '';
   if (queue.code !== 0 || line === '') {
+    const unreachable = controllerError(queue, 'squeue', 'launch');
+    if (unreachable !== null) throw unreachable;
     throw new ProcLauncherError('launch', `allocation ${jobId} is not known to Slurm: ${describeFailure(queue)}`, {
       code: 'ESRCH', errno: 3, stage: 'allocation',
     });

@@ -58,3 +58,11 @@ export function describeFailure(result: SlurmCommandResult): string {
   const text = result.stderr.trim().split('\n').slice(-3).join(' / ');
   return text.length > 0 ? text : `exit status ${result.code}`;
 }
+
+/** A client that could not reach slurmctld: its error as a ProcLauncherError, else null. */
+export function controllerError(result: SlurmCommandResult, command: string, kind: ProcLauncherErrorKind): ProcLauncherError | null {
+  if (!/Unable to contact slurm controller|Socket timed out|Connection refused|Zero Bytes were transmitted/i.test(result.stderr)) return null;
+  return new ProcLauncherError(kind, `the Slurm controller is unreachable (${command}): ${describeFailure(result)}`, {
+    code: 'EHOSTUNREACH', errno: 113, path: command, stage: 'slurm-command',
+  });
+}
