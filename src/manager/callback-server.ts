@@ -154,6 +154,9 @@ export class CallbackServer {
       setTimeout(() => socket.destroy(), CALLBACK_LIMITS.connectionMs).unref();
     };
     socket.on('data', (chunk: Buffer) => {
+      // Bytes past the bound cannot change the verdict: never copy or search more than it.
+      const room = CALLBACK_LIMITS.maxBytes + 1 - received.length;
+      if (chunk.length > room) chunk = chunk.subarray(0, room);
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
       const end = messageEnd(received);
       if (end > CALLBACK_LIMITS.maxBytes || (end < 0 && received.length > CALLBACK_LIMITS.maxBytes)) socket.destroy();

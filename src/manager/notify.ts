@@ -83,11 +83,7 @@ export function formatNotifyMessage(fields: NotifyFields): string {
 export async function notify(fields: NotifyFields | string, options: NotifyOptions = {}): Promise<boolean> {
   const target = targetOf(fields, options);
   if (target === null) return false;
-  if (useTcp(target)) {
-    await sendOverTcp(readTcpTarget(), target.message, target.timeoutMs);
-    return true;
-  }
-  const barrier = sendOrFallBack(target);
+  const barrier = useTcp(target) ? null : sendOrFallBack(target);
   if (barrier === null) {
     await sendOverTcp(readTcpTarget(), target.message, target.timeoutMs);
     return true;

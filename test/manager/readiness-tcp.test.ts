@@ -216,6 +216,24 @@ describe('ready over TCP', () => {
     expect(await h.wait()).toMatchObject({ state: 'stopped', exitCode: 0 });
   });
 
+  it('without the addon (cannot be loaded in the proc): TCP needs none, and an absent NOTIFY_SOCKET is found absent by looking', async () => {
+    const noAddon = { PROCLAUNCH_ADDON_PATH: `/nonexistent/proclaunch-${process.pid}.node` };
+    const remote = new RemoteLikeLauncher();
+    const remoteManager = tcpManager({ launcher: remote });
+    const a = await remoteManager.spawn('no-addon-tcp', { program: process.execPath, args: [fixture('node-notify.mjs'), 'exit'], env: noAddon });
+    expect(await within(a.ready(), 'ready')).toMatchObject({ state: 'ready', statusText: 'serving' });
+    expect(await a.wait()).toMatchObject({ state: 'stopped', exitCode: 0 });
+    const manager = tcpManager();
+    const b = await manager.spawn('no-addon-fallback', {
+      program: '/bin/sh',
+      args: ['-c', `NOTIFY_SOCKET=@proclaunch-absent-${process.pid} exec "${process.execPath}" "${fixture('node-notify.mjs')}" exit`],
+      env: noAddon,
+    });
+    expect(await within(b.ready(), 'ready')).toMatchObject({ state: 'ready', statusText: 'serving' });
+    expect(await b.wait()).toMatchObject({ state: 'stopped', exitCode: 0 });
+    await remote.dispose();
+  });
+
   it('ready timeout: a TCP-only proc that never notifies fails and is stopped', async () => {
     const launcher = new RemoteLikeLauncher();
     const manager = tcpManager({ launcher, readyTimeoutMs: 300, terminateTimeoutMs: 2000 });
