@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ProcManager, SlurmProcLauncher, type ProcHandle } from '../../src/index.js';
 import { cluster, slurmCommand } from './slurm-context.js';
+import { expectNothingLeft } from './slurm-helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The compiled client (npm test compiles before the suites run): what a remote proc imports. */
@@ -54,6 +55,12 @@ describe.skipIf(cluster === null)('ProcManager with the Slurm launcher', () => {
   let allocation = '';
   let launcher: SlurmProcLauncher;
   const jobsBefore: string[] = [];
+  /** Remote pids of every proc the file started: the nodes share our pid namespace, so each must be gone at the end. */
+  const remotePids: number[] = [];
+  const track = (h: ProcHandle): ProcHandle => {
+    if (h.pid !== null) remotePids.push(h.pid);
+    return h;
+  };
 
   beforeAll(() => {
     jobsBefore.push(...jobIds());
@@ -67,6 +74,7 @@ describe.skipIf(cluster === null)('ProcManager with the Slurm launcher', () => {
 
   afterAll(async () => {
     await launcher?.dispose();
+    if (allocation !== '') await expectNothingLeft(allocation, remotePids);
     if (allocation !== '') slurmCommand('scancel', [allocation]);
     await eventually(() => jobIds().every((id) => jobsBefore.includes(id)), 'the test allocation to be gone');
   });
@@ -77,7 +85,7 @@ describe.skipIf(cluster === null)('ProcManager with the Slurm launcher', () => {
     const manager = new ProcManager({ launcher: 'slurm', launcherOptions: { nodes: 3 }, forwardOutput: false, logSink: out.sink });
     try {
       const handles: ProcHandle[] = [];
-      for (const i of [0, 1, 2]) handles.push(await manager.spawn(`spread-${i}`, { program: '/bin/sh', args: ['-c', 'hostname'] }));
+      for (const i of [0, 1, 2]) handles.push(track(await manager.spawn(`spread-${i}`, { program: '/bin/sh', args: ['-c', 'hostname'] })));
       // The manager's own allocation is a new job while it lives.
       expect(jobIds().filter((id) => !before.includes(id))).toHaveLength(1);
       const hosts = handles.map((h) => h.host);
@@ -96,7 +104,7 @@ describe.skipIf(cluster === null)('ProcManager with the Slurm launcher', () => {
   it('an instance: host placement on running and stopping statuses, an unknown host refused, the launcher left to its owner', async () => {
     const out = collectStdout();
     const manager = new ProcManager({ launcher, forwardOutput: false, logSink: out.sink });
-    const placed = await manager.spawn('placed', { program: '/bin/sh', args: ['-c', 'hostname; exec sleep 600'] }, { host: 'node2' });
+    const placed = track(await manager.spawn('placed', { program: '/bin/sh', args: ['-c', 'hostname; exec sleep 600'] }, { host: 'node2' }));
     expect(placed.host).toBe('node2');
     expect(placed.status()).toMatchObject({ state: 'running', host: 'node2' });
     expect(manager.list()).toEqual([{ procId: 'placed', status: expect.objectContaining({ state: 'running', host: 'node2' }) }]);
@@ -129,7 +137,7 @@ describe.skipIf(cluster === null)('ProcManager with the Slurm launcher', () => {
     const manager = new ProcManager({ launcher, forwardOutput: false, logSink: out.sink });
     const script = 'trap "echo term on $(hostname); exit 0" TERM; echo up; while :; do sleep 0.2; done';
     const handles: ProcHandle[] = [];
-    for (const i of [0, 1, 2]) handles.push(await manager.spawn(`trap-${i}`, { program: '/bin/sh', args: ['-c', script] }));
+    for (const i of [0, 1, 2]) handles.push(track(await manager.spawn(`trap-${i}`, { program: '/bin/sh', args: ['-c', script] })));
     expect(new Set(handles.map((h) => h.host)).size).toBe(3);
     await eventually(() => handles.every((h) => (out.lines.get(h.procId) ?? []).includes('up')), 'every proc to have set its trap');
     expect(await manager.terminateAll({ timeoutMs: 10_000 })).toEqual({ attempted: 3, ok: 3, failed: 0 });
@@ -150,7 +158,7 @@ describe.skipIf(cluster === null)('ProcManager with the Slurm launcher', () => {
         if (process.env.NOTIFY_SOCKET !== undefined) throw new Error('NOTIFY_SOCKET set on a remote proc');
         await notifyReady({ status: 'serving on ' + (await import('node:os')).hostname(), addr: 'tcp://' + (await import('node:os')).hostname() + ':7001' });
         setInterval(() => {}, 1000);`;
-      const h = await manager.spawn('remote-ready', { program: process.execPath, args: ['--input-type=module', '-e', program] }, { host: 'node3' });
+      const h = track(await manager.spawn('remote-ready', { program: process.execPath, args: ['--input-type=module', '-e', program] }, { host: 'node3' }));
       const ready = await h.ready();
       expect(ready).toMatchObject({ state: 'ready', host: 'node3', statusText: 'serving on node3', addr: 'tcp://node3:7001' });
       expect(await h.terminate(5000)).toMatchObject({ state: expect.stringMatching(/^(killed|stopped)$/) });
@@ -163,14 +171,15 @@ describe.skipIf(cluster === null)('ProcManager with the Slurm launcher', () => {
   it('a ready timeout fails the remote proc and stops it: its step and its process are gone', async () => {
     const manager = new ProcManager({ launcher, forwardOutput: false, callbackHost: LOGIN_ADDRESS, terminateTimeoutMs: 5000 });
     try {
-      const h = await manager.spawn('never-ready', { program: '/bin/sleep', args: ['600'] }, { host: 'node2', readyTimeoutMs: 2000 });
+      const h = track(await manager.spawn('never-ready', { program: '/bin/sleep', args: ['600'] }, { host: 'node2', readyTimeoutMs: 2000 }));
       expect(h.host).toBe('node2');
       const pid = h.pid;
       expect(await h.wait()).toMatchObject({ state: 'failed', reason: 'not ready within 2000 ms' });
       await expect(h.ready()).rejects.toMatchObject({ state: 'failed' });
       await eventually(() => liveSteps(allocation).length === 0, 'the timed-out step to be gone');
       // The nodes share this machine's pid namespace: the remote sleep itself is gone.
-      if (pid !== null) await eventually(() => !existsSync(`/proc/${pid}`), `remote pid ${pid} to be gone`);
+      expect(pid).toEqual(expect.any(Number));
+      await eventually(() => !existsSync(`/proc/${pid}`), `remote pid ${pid} to be gone`);
     } finally {
       await manager.dispose();
     }
