@@ -204,9 +204,11 @@ export class SlurmProcLauncher implements ProcLauncher {
     await Promise.race([running, srunEnded]);
     clearTimeout(timer);
     if (pid === null) {
-      // Nothing runs remotely: wait for the local srun to be gone, then say why.
-      if (!step.exited) this.#killStep(step);
+      // Nothing runs remotely: the wrapper exits by itself after its error line, and
+      // srun with it; the local srun is killed only if it lingers.
+      const linger = setTimeout(() => this.#killLocal(step, 'the step did not start'), LAST_RESORT_MS);
       const outcome = await exit;
+      clearTimeout(linger);
       throw startError(launch, step, remoteError, outcome, output.report.errors);
     }
     const stdio: StdioHandling = launch.wantStdio ? { kind: 'captured', stdout: stdout as Readable, stderr: userStderr! } : { kind: 'inherited' };
