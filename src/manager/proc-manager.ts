@@ -107,6 +107,7 @@ export class ProcManager {
       proc.useCallback(callback);
       env[NOTIFY_SECRET_ENV] = callback.secret;
     }
+    blankInheritedChannels(env, channel === null ? ['NOTIFY_SOCKET'] : callback === null ? [NOTIFY_ADDR_ENV, NOTIFY_SECRET_ENV] : []);
     const launchOptions: LaunchOptions = {
       ...spawnOptions.passThrough,
       command: { ...(plainCommand as unknown as BootstrapCommand), env },
@@ -232,6 +233,17 @@ async function withDeadline(stop: Promise<ProcStatus>, ms: number): Promise<bool
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A manager that is itself a managed proc has its own manager's channel variables; its
+ * procs would inherit those it does not set, and their messages would reach the wrong
+ * manager. The overlay cannot remove a variable, so they are set empty: proclaunch/notify
+ * reads that as "not set", sd_notify senders fail with EINVAL; nothing is sent anywhere.
+ * A value in the spawn's own env wins.
+ */
+function blankInheritedChannels(env: Record<string, string>, names: readonly string[]): void {
+  for (const name of names) if (!(name in env) && (process.env[name] ?? '') !== '') env[name] = '';
 }
 
 function openCaptureFile(path: string): WriteStream {

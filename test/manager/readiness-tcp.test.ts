@@ -107,6 +107,37 @@ describe('the environment a proc gets', () => {
     await launcher.dispose();
   });
 
+  it("a manager that is itself a managed proc: its own manager's channel variables are blanked, never passed down", async () => {
+    const inherited = { NOTIFY_SOCKET: '@outer-manager', PROCLAUNCH_NOTIFY_ADDR: '127.0.0.1:1', PROCLAUNCH_NOTIFY_SECRET: 'f'.repeat(32) };
+    const saved = Object.fromEntries(Object.keys(inherited).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, inherited);
+    try {
+      // No callbackHost: the TCP pair it inherited is blanked; NOTIFY_SOCKET is its own.
+      const plain = new ProcManager({ launcher: 'native', forwardOutput: false });
+      managers.push(plain);
+      const a = await plain.spawn('nested-plain', { program: process.execPath, args: [fixture('node-notify.mjs')] });
+      expect(envOf(a.pid!, 'NOTIFY_SOCKET')).toMatch(/^@proclaunch-/);
+      expect(envOf(a.pid!, 'PROCLAUNCH_NOTIFY_ADDR')).toBe('');
+      expect(envOf(a.pid!, 'PROCLAUNCH_NOTIFY_SECRET')).toBe('');
+      expect(await within(a.ready(), 'ready')).toMatchObject({ statusText: 'serving' });
+      await a.kill();
+      // TCP only: the NOTIFY_SOCKET it inherited is blanked; the TCP pair is its own.
+      const remote = new RemoteLikeLauncher();
+      const b = await tcpManager({ launcher: remote }).spawn('nested-remote', { program: process.execPath, args: [fixture('node-notify.mjs')] });
+      expect(envOf(b.pid!, 'NOTIFY_SOCKET')).toBe('');
+      expect(envOf(b.pid!, 'PROCLAUNCH_NOTIFY_ADDR')).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+      expect(envOf(b.pid!, 'PROCLAUNCH_NOTIFY_SECRET')).not.toBe(inherited.PROCLAUNCH_NOTIFY_SECRET);
+      expect(await within(b.ready(), 'ready')).toMatchObject({ statusText: 'serving' });
+      await b.kill();
+      await remote.dispose();
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('without callbackHost: NOTIFY_SOCKET only, as before', async () => {
     const manager = new ProcManager({ launcher: 'native', forwardOutput: false });
     managers.push(manager);
