@@ -76,14 +76,14 @@ export class SlurmProcLauncher implements ProcLauncher {
   #ensureAllocation(): Promise<Allocation> {
     if (this.#allocation === undefined) {
       const given = this.#options.allocation;
-      const pending = given === undefined ? makeAllocation(this.#options) : useAllocation(given);
-      this.#allocation = pending.then((allocation) => {
+      const attempt = (given === undefined ? makeAllocation(this.#options) : useAllocation(given)).then((allocation) => {
         this.#hosts = allocation.hosts;
         return allocation;
       });
+      this.#allocation = attempt;
       // A failed attempt is not remembered: the next call tries again.
-      this.#allocation.catch(() => {
-        if (this.#allocation === pending || !this.#disposed) this.#allocation = undefined;
+      attempt.catch(() => {
+        if (this.#allocation === attempt) this.#allocation = undefined;
       });
     }
     return this.#allocation;
@@ -111,6 +111,9 @@ export class SlurmProcLauncher implements ProcLauncher {
     this.#steps.set(launch.procId, step);
     try {
       const allocation = await this.#ensureAllocation();
+      if (this.#disposed) {
+        throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": the launcher was disposed meanwhile`, { code: 'ERR_DISPOSED', stage: 'validate' });
+      }
       step.host = this.#pickHost(hostOption, allocation.jobId);
       // The default process name names the node the proc runs on, not this host.
       if (raw['processName'] === undefined) launch.envOverlay['HYPERACTOR_PROCESS_NAME'] = `${launch.procId} @ ${step.host}`;
@@ -183,7 +186,8 @@ export class SlurmProcLauncher implements ProcLauncher {
       output.end();
       userStderr?.end();
     });
-    if (!launch.wantStdio) stdout.pipe(process.stdout, { end: false });
+    // Not pipe(): one pipe per proc would pile listeners onto process.stdout.
+    if (!launch.wantStdio) stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
 
     const srunEnded = started.exit.then(async (result) => {
       await waitAtMost(stderrDone, STDERR_DRAIN_MS);
