@@ -141,31 +141,41 @@ export class CallbackServer {
       clearTimeout(timer);
       this.#connections.delete(socket);
     });
-    let received: Buffer = Buffer.alloc(0);
+    // One fixed buffer, filled in place and searched only where a new byte could end the
+    // message: a byte-at-a-time sender costs linear work, not quadratic.
+    let received: Buffer | null = null;
+    let length = 0;
+    let firstNewline = -1;
     let done = false;
     const finish = (end: number): void => {
       done = true;
       clearTimeout(timer);
       socket.removeAllListeners('data');
       socket.pause();
-      this.#handle(received, end);
+      // Only the bytes received: the rest of the buffer is uninitialized.
+      this.#handle(received === null ? Buffer.alloc(0) : received.subarray(0, length), end);
       socket.end(ACK);
       // Half-closed by us; the peer's close (or our timer, re-armed) ends it.
       setTimeout(() => socket.destroy(), CALLBACK_LIMITS.connectionMs).unref();
     };
     socket.on('data', (chunk: Buffer) => {
-      // Bytes past the bound cannot change the verdict: never copy or search more than it.
-      const room = CALLBACK_LIMITS.maxBytes + 1 - received.length;
-      if (chunk.length > room) chunk = chunk.subarray(0, room);
-      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-      const end = messageEnd(received);
-      if (end > CALLBACK_LIMITS.maxBytes || (end < 0 && received.length > CALLBACK_LIMITS.maxBytes)) socket.destroy();
+      received ??= Buffer.allocUnsafe(CALLBACK_LIMITS.maxBytes + 1);
+      // Bytes past the bound cannot change the verdict: never copied or searched.
+      const from = length;
+      length += chunk.copy(received, from, 0, Math.min(chunk.length, received.length - from));
+      if (firstNewline < 0) {
+        const at = received.subarray(from, length).indexOf(0x0a);
+        if (at >= 0) firstNewline = from + at;
+      }
+      const blank = firstNewline < 0 ? -1 : received.subarray(0, length).indexOf('\n\n', Math.max(firstNewline, from - 1));
+      const end = blank < 0 ? -1 : blank + 1;
+      if (end > CALLBACK_LIMITS.maxBytes || (end < 0 && length > CALLBACK_LIMITS.maxBytes)) socket.destroy();
       else if (end >= 0) finish(end);
     });
     socket.once('end', () => {
       if (done) return;
-      if (received.length > CALLBACK_LIMITS.maxBytes) socket.destroy();
-      else finish(received.length);
+      if (length > CALLBACK_LIMITS.maxBytes) socket.destroy();
+      else finish(length);
     });
   }
 
@@ -183,14 +193,6 @@ export class CallbackServer {
       // A listener bug must not take the listener down with it.
     }
   }
-}
-
-/** Where the message ends: at the first empty line after the secret line, else -1 (wait for more or EOF). */
-function messageEnd(data: Buffer): number {
-  const first = data.indexOf(0x0a);
-  if (first < 0) return -1;
-  const blank = data.indexOf('\n\n', first);
-  return blank < 0 ? -1 : blank + 1;
 }
 
 function keyOf(secret: Buffer): string {

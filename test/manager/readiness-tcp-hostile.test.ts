@@ -8,6 +8,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { ProcManager } from '../../src/index.js';
 import { CALLBACK_LIMITS, CallbackServer } from '../../src/manager/callback-server.js';
+import { ManagedProc } from '../../src/manager/managed-proc.js';
+import { OutputRouter } from '../../src/manager/output-router.js';
+import { InMemoryLauncher } from '../helpers/fake-launchers.js';
 import { fixture } from '../helpers/fixtures.js';
 import { envOf, expectNoLeftovers } from '../helpers/manager.js';
 import { openIdle, RemoteLikeLauncher, sendRaw, within } from './tcp-helpers.js';
@@ -113,6 +116,12 @@ describe('messages that do not carry the exact secret of a live proc', () => {
     expect(ended).toMatchObject({ state: 'killed', signalName: 'SIGKILL' });
     expect((await sendRaw(address, `${secret}\nREADY=1\nSTATUS=replayed\n\n`)).answer).toBe('OK\n');
     expect(h.status()).toBe(ended);
+    // The id spawned again gets a new secret; the old one does not reach the new proc.
+    const again = await manager.spawn('ended', { program: fixture('forever') });
+    expect(envOf(again.pid!, 'PROCLAUNCH_NOTIFY_SECRET')).not.toBe(secret);
+    expect((await sendRaw(address, `${secret}\nREADY=1\nSTATUS=replayed\n\n`)).answer).toBe('OK\n');
+    expect(again.status()).toMatchObject({ state: 'running' });
+    await again.kill();
   });
 });
 
@@ -240,5 +249,41 @@ describe('CallbackServer', () => {
     expect(s.registeredCount).toBe(0);
     expect(s.connectionCount).toBe(0);
     await expect(s.address()).rejects.toMatchObject({ code: 'ERR_DISPOSED', stage: 'notify-listen' });
+  });
+});
+
+describe('ManagedProc and its secret', () => {
+  const router = new OutputRouter({ sink: null, forwardTo: null, prefix: null, captureFile: null });
+
+  it('forgets the secret when the proc ends, and when its launch fails', async () => {
+    const launcher = new InMemoryLauncher();
+    const ended = new ManagedProc('forget-on-exit', 1000);
+    let closes = 0;
+    ended.useCallback({ secret: '0'.repeat(32), close: () => closes++ });
+    ended.onLaunched(launcher, await launcher.launch('forget-on-exit', { command: { program: '/bin/true' } }), 0, router);
+    expect(closes).toBe(0);
+    launcher.finish('forget-on-exit', { kind: 'exited', code: 0 });
+    await ended.wait();
+    expect(closes).toBe(1);
+    // After the end, a message changes nothing.
+    ended.onCallback(Buffer.from('READY=1\nSTATUS=late'));
+    expect(ended.status).toMatchObject({ state: 'stopped' });
+
+    const refused = new ManagedProc('forget-on-failure', 1000);
+    let refusedCloses = 0;
+    refused.useCallback({ secret: '1'.repeat(32), close: () => refusedCloses++ });
+    refused.failLaunch(new Error('no such program'));
+    expect(refusedCloses).toBe(1);
+  });
+
+  it('READY=1 and STATUS= before the launch returned are applied once it has', async () => {
+    const launcher = new InMemoryLauncher();
+    const proc = new ManagedProc('early-unit', 1000);
+    proc.onCallback(Buffer.from('STATUS=early\nREADY=1'));
+    expect(proc.status).toEqual({ state: 'starting' });
+    proc.onLaunched(launcher, await launcher.launch('early-unit', { command: { program: '/bin/true' } }), 0, router);
+    expect(proc.status).toMatchObject({ state: 'ready', pid: null, statusText: 'early' });
+    launcher.finish('early-unit', { kind: 'exited', code: 0 });
+    await proc.wait();
   });
 });
