@@ -7,6 +7,7 @@
  * `c-limit-unshare` gives each child a private 3-entry fd table (CLONE_FILES +
  * CLOSE_RANGE_UNSHARE) instead of a copy of the parent's. `bun` and `deno` are those
  * runtimes' own launch APIs (Bun.spawn, Deno.Command), each round a run of the runtime.
+ * `slurm` is SlurmProcLauncher; `srun` a raw `srun --jobid J --overlap` step, its baseline.
  */
 export type ContenderName =
   | 'native'
@@ -20,7 +21,9 @@ export type ContenderName =
   | 'bun'
   | 'deno'
   | 'systemd'
-  | 'systemd-run';
+  | 'systemd-run'
+  | 'slurm'
+  | 'srun';
 
 export type ScenarioName =
   | 'sequential'
@@ -31,7 +34,8 @@ export type ScenarioName =
   | 'idle-footprint'
   | 'terminate'
   | 'systemd'
-  | 'notify-flood';
+  | 'notify-flood'
+  | 'slurm';
 
 export interface MetricReport {
   /** Machine name, e.g. "throughput". */
@@ -56,7 +60,7 @@ export interface ScenarioReport {
   /** ok: every contender that could run produced numbers; skipped: nothing measured, see reason. */
   status: 'ok' | 'skipped' | 'failed';
   reason?: string;
-  /** The contender ratios are relative to (child_process, or systemd-run for the systemd scenario). */
+  /** The contender ratios are relative to (child_process; systemd-run for the systemd scenario, srun for slurm). */
   baseline: ContenderName;
   contenders: ContenderName[];
   /** Contenders that could not run here, with why (e.g. execa not installed). */

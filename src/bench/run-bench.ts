@@ -15,6 +15,7 @@ import { inFlightScenario } from './scenarios/in-flight.js';
 import { launchCallScenario } from './scenarios/launch-call.js';
 import { notifyFloodScenario } from './scenarios/notify-flood.js';
 import { sequentialScenario } from './scenarios/sequential.js';
+import { slurmScenario } from './scenarios/slurm.js';
 import { systemdScenario } from './scenarios/systemd.js';
 import { terminateScenario } from './scenarios/terminate.js';
 import { evaluateTargets } from './targets.js';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   terminateScenario,
   systemdScenario,
   notifyFloodScenario,
+  slurmScenario,
 ];
 
 export interface RunBenchOptions {
@@ -113,7 +115,7 @@ async function closeTools(tools: BenchTools): Promise<void> {
   if (typeof tools.cLimit !== 'string') tools.cLimit.dispose();
 }
 
-/** Scenario names from `--scenario` values: names, numbers 1-9, comma lists, or "all". */
+/** Scenario names from `--scenario` values: names, numbers 1-10, comma lists, or "all". */
 export function resolveScenarioNames(values: readonly string[]): ScenarioName[] | string {
   if (values.length === 0) return SCENARIOS.map((scenario) => scenario.name);
   const names = new Set<ScenarioName>();

@@ -64,6 +64,10 @@ export function evaluateTargets(scenarios: readonly ScenarioReport[], quick = fa
     target(10, 'longest 1 ms-timer stall at 64 in flight <= 0.25x Bun\'s', [
       atMost(inverse(ratio('in-flight', 'maxStall', 'native', 'bun', false)), 0.25, (x) => `${x.toFixed(2)}x Bun's`, 'bun not measured'),
     ]),
+    // Issue #11: a step through SlurmProcLauncher against the raw srun of the same step.
+    target(11, "Slurm backend launch -> exit <= 1.1x raw srun's latency", [
+      atMost(inverse(ratio('slurm', 'latencyP50', 'slurm', 'srun', false)), 1.1, (x) => `${x.toFixed(2)}x srun's`, 'slurm not measured'),
+    ]),
   ];
   if (!quick) return targets;
   return targets.map((t) => ({ ...t, met: null, measured: `${t.measured} (quick sizes: no verdict)` }));

@@ -21,7 +21,7 @@ const USAGE = `usage: proclaunch bench [--quick] [--json] [--scenario NAME]... [
 
 Benchmarks NativeProcLauncher against child_process.spawn, execa, tinyexec and a C
 limit program, in interleaved rounds on this machine, and prints medians with ratios
-to child_process (to systemd-run for the systemd scenario).
+to child_process (to systemd-run for the systemd scenario, to srun for slurm).
 
   --quick          small sizes, for a smoke check (every scenario still runs)
   --json           print the report as JSON on stdout

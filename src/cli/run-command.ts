@@ -90,6 +90,7 @@ class RunSession {
       // Ours, set up (and disposed) by main(): the manager only drives it.
       launcher,
       readyTimeoutMs: args.ready ? args.readyTimeoutMs : null,
+      ...(args.callbackHost === null ? {} : { callbackHost: args.callbackHost }),
       tailLines: args.tail,
       terminateTimeoutMs: args.graceMs,
       forwardOutput: false,
@@ -159,6 +160,7 @@ class RunSession {
     row.status = status;
     if ('startedAt' in status) {
       row.pid = status.pid;
+      if (status.host !== undefined) row.host = status.host;
       row.startedAt ??= status.startedAt.getTime();
     }
     if (isTerminalStatus(status)) row.endedAt = Date.now();

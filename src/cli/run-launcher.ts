@@ -1,6 +1,6 @@
 // The launcher `proclaunch run` drives, set up before the first copy starts, so that a
-// missing user bus or an unusable --cgroup is one clear error instead of COUNT failed
-// procs.
+// missing user bus, an unusable --cgroup or an unreachable Slurm is one clear error
+// instead of COUNT failed procs.
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
@@ -15,8 +15,13 @@ export class LauncherSetupError extends Error {
   override readonly name = 'LauncherSetupError';
 }
 
-export async function openRunLauncher(args: Pick<RunArgs, 'launcher' | 'cgroup'>, env: NodeJS.ProcessEnv = process.env): Promise<ProcLauncher> {
-  return args.launcher === 'systemd' ? openSystemd(env) : openNative(args.cgroup);
+export async function openRunLauncher(
+  args: Pick<RunArgs, 'launcher' | 'cgroup'> & Partial<Pick<RunArgs, 'nodes' | 'allocation'>>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProcLauncher> {
+  if (args.launcher === 'systemd') return openSystemd(env);
+  if (args.launcher === 'slurm') return openSlurm(args.nodes ?? null, args.allocation ?? null);
+  return openNative(args.cgroup);
 }
 
 function openNative(cgroup: string | null): ProcLauncher {
@@ -47,6 +52,35 @@ async function openSystemd(env: NodeJS.ProcessEnv): Promise<ProcLauncher> {
   } catch (error) {
     await launcher.dispose().catch(() => {});
     throw new LauncherSetupError(missingBusMessage(error, env));
+  }
+  return launcher;
+}
+
+/** The hosts a multi-host launcher runs on (SlurmProcLauncher.hosts()). */
+interface HostedLauncher extends ProcLauncher {
+  hosts(): Promise<string[]>;
+}
+
+async function openSlurm(nodes: number | null, allocation: string | null): Promise<ProcLauncher> {
+  const options: Record<string, unknown> = {};
+  if (nodes !== null) options['nodes'] = nodes;
+  if (allocation !== null) options['allocation'] = allocation;
+  let launcher: HostedLauncher;
+  try {
+    launcher = (await createLauncher('slurm', options)) as HostedLauncher;
+  } catch (error) {
+    throw new LauncherSetupError(`--launcher slurm: ${(error as Error).message}`);
+  }
+  try {
+    // Allocate (or check the allocation) now: a missing srun, an unknown job or an
+    // unreachable controller is then one message, not COUNT failed copies.
+    await launcher.hosts();
+  } catch (error) {
+    await launcher.dispose().catch(() => {});
+    const what = allocation !== null ? `allocation ${allocation}` : `an allocation of ${nodes ?? 1} node${(nodes ?? 1) === 1 ? '' : 's'}`;
+    throw new LauncherSetupError(
+      `--launcher slurm: cannot get ${what}: ${(error as Error).message}\n(run it where the Slurm client commands work: salloc, srun, squeue and scancel on PATH, the controller reachable)`,
+    );
   }
   return launcher;
 }

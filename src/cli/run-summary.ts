@@ -2,7 +2,7 @@
 // running when the run was interrupted (or hit --timeout) is "stopped", whatever its
 // exit code: it did not finish its work, so it never counts as a success.
 import type { ProcStatus } from '../manager/proc-status.js';
-import { detailOf, exitOf, formatDuration, renderColumns, runTimeOf, type ProcRow, type StopCause } from './status-table.js';
+import { detailOf, exitOf, formatDuration, hasHosts, hostCell, renderColumns, runTimeOf, type ProcRow, type StopCause } from './status-table.js';
 
 export type InterruptSignal = 'SIGINT' | 'SIGTERM';
 
@@ -19,6 +19,8 @@ export interface RunEnding {
 export interface JsonProcReport {
   procId: string;
   pid: number | null;
+  /** Present when the copy ran on a named host (a multi-host launcher: slurm). */
+  host?: string;
   runMs: number;
   status: ProcStatus;
   /** Present when the copy was still running when the run was interrupted or hit --timeout. */
@@ -38,9 +40,10 @@ export function exitStatusOf(rows: readonly ProcRow[], interruptedBy: InterruptS
 }
 
 export function summaryLines(rows: readonly ProcRow[], now: number, ending: RunEnding = { requested: rows.length, interruptedBy: null, timedOut: false }): string[] {
+  const withHosts = hasHosts(rows);
   const table = renderColumns([
-    ['ID', 'STATE', 'EXIT', 'TIME', 'NOTE'],
-    ...rows.map((row) => [row.procId, row.status.state, exitOf(row.status), formatDuration(runTimeOf(row, now)), noteOf(row)]),
+    ['ID', ...(withHosts ? ['HOST'] : []), 'STATE', 'EXIT', 'TIME', 'NOTE'],
+    ...rows.map((row) => [row.procId, ...hostCell(row, withHosts), row.status.state, exitOf(row.status), formatDuration(runTimeOf(row, now)), noteOf(row)]),
   ]);
   const lines = [...table];
   for (const row of rows) {
@@ -71,6 +74,7 @@ export function jsonReport(rows: readonly ProcRow[], now: number): JsonProcRepor
   return rows.map((row) => ({
     procId: row.procId,
     pid: row.pid,
+    ...(typeof row.host === 'string' ? { host: row.host } : {}),
     runMs: Math.round(runTimeOf(row, now)),
     status: row.status,
     ...(row.stoppedBy === undefined ? {} : { stoppedBy: row.stoppedBy }),

@@ -7,6 +7,8 @@ export type StopCause = 'SIGINT' | 'SIGTERM' | 'timeout' | 'deadline';
 export interface ProcRow {
   procId: string;
   pid: number | null;
+  /** Where the copy runs, for a multi-host launcher (slurm); null: this machine. */
+  host?: string | null;
   status: ProcStatus;
   /** When the launcher reported the start (ms since the epoch). */
   startedAt: number | null;
@@ -61,12 +63,24 @@ export function renderColumns(rows: readonly (readonly string[])[]): string[] {
   );
 }
 
+/** True when some row runs on a named host: the tables then get a HOST column (none for a single-host run). */
+export function hasHosts(rows: readonly ProcRow[]): boolean {
+  return rows.some((row) => typeof row.host === 'string');
+}
+
+/** The HOST cell, or nothing when the table has no HOST column. */
+export function hostCell(row: ProcRow, withHosts: boolean): string[] {
+  return withHosts ? [row.host ?? '-'] : [];
+}
+
 export function liveTableLines(rows: readonly ProcRow[], now: number, maxRows = Infinity): string[] {
   const shown = rows.length > maxRows ? rows.slice(0, Math.max(0, maxRows - 1)) : rows;
+  const withHosts = hasHosts(rows);
   const lines = renderColumns([
-    ['ID', 'PID', 'STATE', 'TIME', 'INFO'],
+    ['ID', ...(withHosts ? ['HOST'] : []), 'PID', 'STATE', 'TIME', 'INFO'],
     ...shown.map((row) => [
       row.procId,
+      ...hostCell(row, withHosts),
       row.pid === null ? '-' : String(row.pid),
       row.status.state === 'stopped' || row.status.state === 'killed' ? `${row.status.state} (${exitOf(row.status)})` : row.status.state,
       formatDuration(runTimeOf(row, now)),
@@ -87,7 +101,10 @@ export function countByState(rows: readonly ProcRow[]): string {
 /** One line per transition, for a log or a pipe. */
 export function transitionLine(row: ProcRow): string {
   const parts = [`proclaunch: ${row.procId} ${row.status.state}`];
-  if (row.status.state === 'running' || row.status.state === 'ready') parts.push(`pid ${row.pid ?? '-'}`);
+  if (row.status.state === 'running' || row.status.state === 'ready') {
+    parts.push(`pid ${row.pid ?? '-'}`);
+    if (typeof row.host === 'string') parts.push(`on ${row.host}`);
+  }
   if (row.status.state === 'stopped') parts.push(`exit code ${row.status.exitCode}`);
   if (row.status.state === 'killed') parts.push(`signal ${row.status.signalName}`);
   const detail = row.status.state === 'killed' ? (row.status.coreDumped ? 'core dumped' : '') : detailOf(row.status);

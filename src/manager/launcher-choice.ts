@@ -6,17 +6,29 @@ import { ProcLauncherError } from '../contract.js';
 import { describeValue } from '../common/validate.js';
 import { NativeProcLauncher } from '../native/native-proc-launcher.js';
 
-export type LauncherKind = 'native' | 'systemd';
-export const LAUNCHER_KINDS: readonly LauncherKind[] = ['native', 'systemd'];
+export type LauncherKind = 'native' | 'systemd' | 'slurm';
+export const LAUNCHER_KINDS: readonly LauncherKind[] = ['native', 'systemd', 'slurm'];
 export const LAUNCHER_ENV = 'PROCLAUNCH_LAUNCHER';
 
-/** Kept out of a literal import so this module compiles and loads while the systemd backend is absent. */
-const SYSTEMD_MODULE = '../systemd/systemd-proc-launcher.js';
+/**
+ * The optional backends, kept out of literal imports so this module compiles and loads
+ * while one is absent from a build: the module, and the class it exports.
+ */
+const OPTIONAL_BACKENDS: Record<Exclude<LauncherKind, 'native'>, { module: string; className: string }> = {
+  systemd: { module: '../systemd/systemd-proc-launcher.js', className: 'SystemdProcLauncher' },
+  slurm: { module: '../slurm/slurm-proc-launcher.js', className: 'SlurmProcLauncher' },
+};
 
 export function isProcLauncher(value: unknown): value is ProcLauncher {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
   return ['launch', 'terminate', 'kill', 'dispose'].every((name) => typeof candidate[name] === 'function');
+}
+
+/** "'native', 'systemd' or 'slurm'" */
+function kindList(): string {
+  const quoted = LAUNCHER_KINDS.map((kind) => `'${kind}'`);
+  return `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
 }
 
 /** Validates the `launcher` option (or the environment) without creating anything. */
@@ -29,33 +41,32 @@ export function chooseLauncher(option: unknown, env: NodeJS.ProcessEnv = process
   }
   if (typeof option === 'string') {
     if ((LAUNCHER_KINDS as readonly string[]).includes(option)) return option as LauncherKind;
-    throw new RangeError(`launcher must be ${LAUNCHER_KINDS.map((k) => `'${k}'`).join(' or ')} or a ProcLauncher, got ${JSON.stringify(option)}`);
+    throw new RangeError(`launcher must be ${kindList()} or a ProcLauncher, got ${JSON.stringify(option)}`);
   }
   if (isProcLauncher(option)) return option;
-  throw new TypeError(
-    `launcher must be 'native', 'systemd' or an object with launch, terminate, kill and dispose methods, got ${describeValue(option)}`,
-  );
+  throw new TypeError(`launcher must be ${kindList()} or an object with launch, terminate, kill and dispose methods, got ${describeValue(option)}`);
 }
 
 type LauncherConstructor = new (options: Record<string, unknown>) => ProcLauncher;
 
 export async function createLauncher(kind: LauncherKind, options: Record<string, unknown>): Promise<ProcLauncher> {
   if (kind === 'native') return new NativeProcLauncher(options);
-  let loaded: { SystemdProcLauncher?: unknown };
+  const { module, className } = OPTIONAL_BACKENDS[kind];
+  let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(SYSTEMD_MODULE)) as { SystemdProcLauncher?: unknown };
+    loaded = (await import(module)) as Record<string, unknown>;
   } catch (error) {
-    throw new ProcLauncherError('other', `the systemd launcher is not available in this build of proclaunch: cannot load ${SYSTEMD_MODULE} (${String(error)})`, {
+    throw new ProcLauncherError('other', `the ${kind} launcher is not available in this build of proclaunch: cannot load ${module} (${String(error)})`, {
       code: 'ERR_LAUNCHER_UNAVAILABLE',
       stage: 'launcher',
       cause: error,
     });
   }
-  if (typeof loaded.SystemdProcLauncher !== 'function') {
-    throw new ProcLauncherError('other', `the systemd launcher module does not export a SystemdProcLauncher class`, {
+  if (typeof loaded[className] !== 'function') {
+    throw new ProcLauncherError('other', `the ${kind} launcher module does not export a ${className} class`, {
       code: 'ERR_LAUNCHER_UNAVAILABLE',
       stage: 'launcher',
     });
   }
-  return new (loaded.SystemdProcLauncher as LauncherConstructor)(options);
+  return new (loaded[className] as LauncherConstructor)(options);
 }

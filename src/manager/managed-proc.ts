@@ -29,6 +29,7 @@ export class ManagedProc {
   readonly machine = new StatusMachine();
   #launcher: ProcLauncher | null = null;
   #pid: number | null = null;
+  #host: string | undefined;
   #startedAt: Date | null = null;
   #stdin: Writable | null = null;
   #exitResult: ProcExitResult | null = null;
@@ -55,6 +56,11 @@ export class ManagedProc {
 
   get pid(): number | null {
     return this.#pid;
+  }
+
+  /** Where a multi-host launcher runs the proc (LaunchResult.host); undefined before the launch or for a launcher that names none. */
+  get host(): string | undefined {
+    return this.#host;
   }
 
   get startedAt(): Date | null {
@@ -105,6 +111,8 @@ export class ManagedProc {
   onLaunched(launcher: ProcLauncher, result: LaunchResult, tailLines: number, router: OutputRouter): void {
     this.#launcher = launcher;
     this.#pid = result.pid;
+    // A launcher from outside (plain JS) may hand anything here: only a name counts.
+    if (typeof result.host === 'string' && result.host !== '') this.#host = result.host;
     this.#startedAt = result.startedAt;
     // A launcher written before stdin existed may leave it out.
     this.#stdin = result.stdin ?? null;
@@ -123,7 +131,7 @@ export class ManagedProc {
       this.#requestStop(pending.mode, pending.timeoutMs);
       return;
     }
-    this.machine.advance({ state: 'running', pid: result.pid, startedAt: result.startedAt });
+    this.machine.advance(this.#withHost<ProcStatus & { state: 'running' }>({ state: 'running', pid: result.pid, startedAt: result.startedAt }));
     if (this.#earlyReady) this.#becomeReady();
     if (this.#earlyStopping) this.#advanceToStopping();
     // Without a pid (a launcher that does not expose one) no sender can be verified: the
@@ -226,7 +234,13 @@ export class ManagedProc {
   #advanceToStopping(): void {
     const current = this.machine.current;
     if (current.state === 'stopping' || this.machine.isTerminal) return;
-    this.machine.advance({ state: 'stopping', pid: this.#pid, startedAt: this.#startedAt ?? new Date() });
+    this.machine.advance(this.#withHost<ProcStatus & { state: 'stopping' }>({ state: 'stopping', pid: this.#pid, startedAt: this.#startedAt ?? new Date() }));
+  }
+
+  /** A live status with the host added when there is one (left out, not undefined, so snapshots compare equal). */
+  #withHost<S extends { host?: string }>(status: S): S {
+    if (this.#host !== undefined) status.host = this.#host;
+    return status;
   }
 
   #onReadyTimeout(ms: number): void {
@@ -248,7 +262,7 @@ export class ManagedProc {
   }
 
   #readyStatus(): ProcStatus {
-    const status: Extract<ProcStatus, { state: 'ready' }> = { state: 'ready', pid: this.#pid, startedAt: this.#startedAt ?? new Date() };
+    const status = this.#withHost<Extract<ProcStatus, { state: 'ready' }>>({ state: 'ready', pid: this.#pid, startedAt: this.#startedAt ?? new Date() });
     if (this.#addr !== undefined) status.addr = this.#addr;
     if (this.#statusText !== undefined) status.statusText = this.#statusText;
     return status;

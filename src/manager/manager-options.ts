@@ -17,7 +17,7 @@ import type { LogSink, OutputStream, PrefixFunction } from './output-router.js';
 
 export interface ProcManagerOptions {
   /** A launcher you own, or a built-in backend (default: $PROCLAUNCH_LAUNCHER, else 'native'). */
-  launcher?: 'native' | 'systemd' | ProcLauncher;
+  launcher?: 'native' | 'systemd' | 'slurm' | ProcLauncher;
   /** Passed to the built-in launcher's constructor (ignored for an instance). */
   launcherOptions?: Record<string, unknown>;
   /** A proc not ready within this many ms fails and is stopped (default: null, no deadline). */
@@ -62,6 +62,8 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   rlimits?: LaunchOptions['rlimits'];
   newSession?: boolean;
+  /** Multi-host launchers (slurm): the host to run on (default: the launcher spreads procs over its hosts). */
+  host?: string;
 }
 
 /** Launch options a spawn hands to the launcher as they are (normalizeLaunch checks them, with the launch). */
@@ -96,7 +98,7 @@ const MANAGER_KEYS = [
   'notifySocketDir',
   'callbackHost',
 ] as const;
-const SPAWN_KEYS = ['readyTimeoutMs', 'tailLines', 'bootstrapPayload', 'processName', 'logChannel', ...LAUNCH_PASS_THROUGH] as const;
+const SPAWN_KEYS = ['readyTimeoutMs', 'tailLines', 'bootstrapPayload', 'processName', 'logChannel', 'host', ...LAUNCH_PASS_THROUGH] as const;
 
 export const DEFAULT_TAIL_LINES = 100;
 export const DEFAULT_HISTORY_LIMIT = 1000;
@@ -150,6 +152,8 @@ export interface ResolvedSpawnOptions {
   tailLines: number;
   /** The launch options that pass through to the launcher unchanged. */
   passThrough: Partial<Pick<LaunchOptions, 'bootstrapPayload' | 'processName' | 'logChannel' | (typeof LAUNCH_PASS_THROUGH)[number]>>;
+  /** Where to run, for a multi-host launcher; undefined: the launcher picks. */
+  host: string | undefined;
 }
 
 export function resolveSpawnOptions(opts: unknown, manager: ResolvedManagerOptions): ResolvedSpawnOptions {
@@ -172,5 +176,7 @@ export function resolveSpawnOptions(opts: unknown, manager: ResolvedManagerOptio
     readyTimeoutMs: readyTimeoutMs === undefined ? manager.readyTimeoutMs : readyTimeoutMs,
     tailLines: opts['tailLines'] === undefined ? manager.tailLines : checkInteger(opts['tailLines'], 'opts.tailLines', 0, MAX_TAIL_LINES),
     passThrough,
+    // Which hosts exist is the launcher's to say (a single-host launcher refuses any but its own).
+    host: opts['host'] === undefined ? undefined : checkString(opts['host'], 'opts.host', { nonEmpty: true }),
   };
 }

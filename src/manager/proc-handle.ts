@@ -23,6 +23,11 @@ export class ProcHandle {
     return this.#proc.pid;
   }
 
+  /** Where the proc runs, for a multi-host launcher (slurm: the node name); undefined for a launcher that names no host. */
+  get host(): string | undefined {
+    return this.#proc.host;
+  }
+
   /** With spawn option stdin: 'pipe', the proc's stdin (null otherwise, and before the launch is done). */
   get stdin(): Writable | null {
     return this.#proc.stdin;

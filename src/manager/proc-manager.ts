@@ -122,6 +122,8 @@ export class ProcManager {
       callback?.close();
       throw error;
     }
+    // Added after the check: which hosts exist is for the launcher to judge.
+    if (spawnOptions.host !== undefined) launchOptions.host = spawnOptions.host;
     if (existing !== undefined) this.#forget(existing);
     this.#procs.set(procId, proc);
     void proc.wait().then(() => this.#remember(proc));

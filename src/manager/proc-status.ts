@@ -1,10 +1,12 @@
 // The manager's view of one proc (DESIGN.md section 2) and its legal transitions.
+// `host` (beyond DESIGN's shape) is where a multi-host launcher runs the proc: set on the
+// live statuses when the launcher's LaunchResult names one, absent otherwise.
 
 export type ProcStatus =
   | { state: 'starting' }
-  | { state: 'running'; pid: number | null; startedAt: Date }
-  | { state: 'ready'; pid: number | null; startedAt: Date; addr?: string; statusText?: string }
-  | { state: 'stopping'; pid: number | null; startedAt: Date }
+  | { state: 'running'; pid: number | null; startedAt: Date; host?: string }
+  | { state: 'ready'; pid: number | null; startedAt: Date; host?: string; addr?: string; statusText?: string }
+  | { state: 'stopping'; pid: number | null; startedAt: Date; host?: string }
   | { state: 'stopped'; exitCode: number; stderrTail: string[] }
   | { state: 'killed'; signal: number; signalName: string; coreDumped: boolean; stderrTail: string[] }
   | { state: 'failed'; reason: string; stderrTail: string[] };

@@ -83,7 +83,7 @@ describe('proclaunch bench --quick --json', () => {
       expect(systemd.metrics).toEqual([]);
     }
 
-    expect(report.targets.map((t) => t.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(report.targets.map((t) => t.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     for (const t of report.targets) expect([true, false, null]).toContain(t.met);
 
     expect(liveChildren()).toEqual([]);

@@ -13,6 +13,9 @@ describe('proclaunch run arguments', () => {
       launcher: 'native',
       launcherSource: null,
       cgroup: null,
+      nodes: null,
+      allocation: null,
+      callbackHost: null,
       timeoutMs: null,
       deadlineMs: null,
       graceMs: 5000,
@@ -42,7 +45,7 @@ describe('proclaunch run arguments', () => {
       [['-n'], /-n needs a value/],
       [['-n', 'two', 'p'], /--count must be a whole number, got "two"/],
       [['-n', '0', 'p'], /--count must be from 1/],
-      [['--launcher', 'docker', 'p'], '--launcher must be native or systemd, got "docker"'],
+      [['--launcher', 'docker', 'p'], '--launcher must be native, systemd or slurm, got "docker"'],
       [['--bogus', 'p'], /^unknown option --bogus$/],
       [['--redy', 'p'], 'unknown option --redy (did you mean --ready?)'],
       [['--Json', 'p'], 'unknown option --Json (did you mean --json?)'],
@@ -69,7 +72,7 @@ describe('proclaunch run arguments', () => {
     expect(parseRunArgs(['p'], { PROCLAUNCH_LAUNCHER: '' })).toMatchObject({ launcher: 'native', launcherSource: null });
     // The flag wins, so a bad environment does not stand in the way of an explicit choice.
     expect(parseRunArgs(['--launcher', 'native', 'p'], { PROCLAUNCH_LAUNCHER: 'bogus' })).toMatchObject({ launcher: 'native', launcherSource: '--launcher' });
-    expect(() => parseRunArgs(['p'], { PROCLAUNCH_LAUNCHER: 'bogus' })).toThrow(new UsageError('PROCLAUNCH_LAUNCHER must be native or systemd, got "bogus"'));
+    expect(() => parseRunArgs(['p'], { PROCLAUNCH_LAUNCHER: 'bogus' })).toThrow(new UsageError('PROCLAUNCH_LAUNCHER must be native, systemd or slurm, got "bogus"'));
     expect(() => parseRunArgs(['--cgroup', '/sys/fs/cgroup/x', 'p'], { PROCLAUNCH_LAUNCHER: 'systemd' })).toThrow(
       /^--cgroup works with the native launcher only \(PROCLAUNCH_LAUNCHER chose systemd/,
     );

@@ -213,8 +213,8 @@ describe('proclaunch usage errors and --version', () => {
 
   it('every usage error is one line and a pointer to --help on stderr, exit 2, no stack', async () => {
     const cases: Array<[string[], NodeJS.ProcessEnv, string]> = [
-      [['run', 'true'], { PROCLAUNCH_LAUNCHER: 'bogus' }, 'proclaunch run: PROCLAUNCH_LAUNCHER must be native or systemd, got "bogus"'],
-      [['run', '--launcher', 'docker', 'true'], {}, 'proclaunch run: --launcher must be native or systemd, got "docker"'],
+      [['run', 'true'], { PROCLAUNCH_LAUNCHER: 'bogus' }, 'proclaunch run: PROCLAUNCH_LAUNCHER must be native, systemd or slurm, got "bogus"'],
+      [['run', '--launcher', 'docker', 'true'], {}, 'proclaunch run: --launcher must be native, systemd or slurm, got "docker"'],
       [['run', '--redy', 'true'], {}, 'proclaunch run: unknown option --redy (did you mean --ready?)'],
       [['run', '--grace', '1.5', 'true'], {}, 'proclaunch run: --grace must be a whole number, got "1.5"'],
       [['run', '--cgroup', 'cg', 'true'], {}, 'proclaunch run: --cgroup must be an absolute path, got "cg"'],

@@ -102,7 +102,7 @@ describe('ProcManager lifecycle (native launcher)', () => {
   it('options are checked, misspellings named', async () => {
     expect(() => new ProcManager({ readyTimeoutMS: 5 } as never)).toThrow(/Unknown option "readyTimeoutMS".*did you mean "readyTimeoutMs"/);
     expect(() => new ProcManager({ tailLines: -1 })).toThrow(RangeError);
-    expect(() => new ProcManager({ launcher: 'docker' as never })).toThrow(/launcher must be 'native' or 'systemd'/);
+    expect(() => new ProcManager({ launcher: 'docker' as never })).toThrow(/launcher must be 'native', 'systemd' or 'slurm'/);
     expect(() => new ProcManager({ launcher: {} as never })).toThrow(TypeError);
     await expect(manager.spawn('bad-opts', { program: fixture('forever') }, { tailLine: 3 } as never)).rejects.toThrow(/did you mean "tailLines"/);
     await expect(manager.spawn('bad-cmd', { program: fixture('forever'), argz: [] } as never)).rejects.toThrow(/Unknown option "argz"/);
@@ -113,7 +113,7 @@ describe('ProcManager lifecycle (native launcher)', () => {
 
   it('PROCLAUNCH_LAUNCHER picks the backend; an unknown value is an error', async () => {
     vi.stubEnv('PROCLAUNCH_LAUNCHER', 'bogus');
-    expect(() => new ProcManager()).toThrow(/PROCLAUNCH_LAUNCHER must be one of native, systemd, got "bogus"/);
+    expect(() => new ProcManager()).toThrow(/PROCLAUNCH_LAUNCHER must be one of native, systemd, slurm, got "bogus"/);
     vi.stubEnv('PROCLAUNCH_LAUNCHER', 'native');
     const fromEnv = new ProcManager({ forwardOutput: false });
     const h = await fromEnv.spawn('env-native', { program: fixture('exit-n'), args: ['0'] });
