@@ -31,12 +31,20 @@ export interface ContractCapabilities {
   pidGoneAtExit: boolean;
   /** Upper bound past `timeoutMs` within which escalation lands, where the backend promises one. */
   escalationSlackMs: number | null;
-  /** Failed execs carry errno, syscall 'execve', stage 'exec' and path, as the local kernel tells them. */
-  execErrors: 'local';
-  /** The default process name's host: ours (the parent's HYPERACTOR_PROCESS_NAME host, else hostname()). */
-  processNameHost: 'parent';
-  /** stdin 'inherit' hands the proc this process's own fd 0. */
-  stdinInherit: 'same-file';
+  /**
+   * Failed execs and chdirs carry code, errno, syscall and path; 'local': at stage 'exec'/'chdir'
+   * (this kernel told), 'remote': at stage 'remote-exec'/'remote-chdir' (the node's wrapper told).
+   */
+  execErrors: 'local' | 'remote';
+  /**
+   * The default process name's host: 'parent': ours (the parent's own HYPERACTOR_PROCESS_NAME
+   * host, else hostname()); 'proc-host': the node the proc runs on (`result.host`).
+   */
+  processNameHost: 'parent' | 'proc-host';
+  /** stdin 'inherit': 'same-file': the proc's fd 0 is this process's own; 'forwarded': a copy of our stdin reaches it (srun). */
+  stdinInherit: 'same-file' | 'forwarded';
+  /** `opts.host`: 'single': only this machine's hostname is accepted, any other is a RangeError naming opts.host; 'multi': `result.host` names one of the launcher's hosts. */
+  hosts: 'single' | 'multi';
 }
 
 export interface ContractBackend {
@@ -57,7 +65,7 @@ export interface ContractBackend {
 }
 
 /** The contract tests a backend may list in `knownBugs`. */
-export type KnownBug = 'e2big';
+export type KnownBug = 'e2big' | 'host-option' | 'terminate-while-launching' | 'rlimits';
 
 /** `it`, or `it.fails` with the reason in the title where the backend lists the test as a known bug. */
 export function contractIt(backend: ContractBackend, key: KnownBug): typeof it {

@@ -2,14 +2,17 @@
 // NUL bytes, E2BIG, option types and values named in TypeError/RangeError, and the same
 // validation as the native launcher, error for error.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
 import { NativeProcLauncher, ProcLauncherError, type LaunchOptions } from '../../src/index.js';
-import { contractIt, type ContractBackend } from './backend.js';
+import { readAll } from '../helpers/fixtures.js';
+import { capturedOut, contractIt, type ContractBackend } from './backend.js';
 
 export function defineBadInputContract(backend: ContractBackend): void {
+  /** The stage a failed exec/chdir is reported at: where it was found out. */
+  const at = (stage: 'exec' | 'chdir'): string => (backend.capabilities.execErrors === 'local' ? stage : `remote-${stage}`);
   const scratch = mkdtempSync(join(tmpdir(), 'proclaunch-contract-errors-'));
   const notExecutable = join(scratch, 'not-executable');
   writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n');
@@ -35,16 +38,16 @@ export function defineBadInputContract(backend: ContractBackend): void {
       code: 'ENOENT',
       errno: 2,
       syscall: 'execve',
-      stage: 'exec',
+      stage: at('exec'),
       path: missing,
     });
     const byName = await launchError('e1b', { command: { program: 'no-such-program-proclaunch' } });
-    expect(byName).toMatchObject({ code: 'ENOENT', stage: 'exec', path: 'no-such-program-proclaunch' });
+    expect(byName).toMatchObject({ code: 'ENOENT', stage: at('exec'), path: 'no-such-program-proclaunch' });
   });
 
   it('not executable and directory: EACCES at exec', async () => {
-    expect(await launchError('e2', { command: { program: notExecutable } })).toMatchObject({ code: 'EACCES', errno: 13, stage: 'exec' });
-    expect(await launchError('e3', { command: { program: scratch } })).toMatchObject({ code: 'EACCES', stage: 'exec', path: scratch });
+    expect(await launchError('e2', { command: { program: notExecutable } })).toMatchObject({ code: 'EACCES', errno: 13, stage: at('exec') });
+    expect(await launchError('e3', { command: { program: scratch } })).toMatchObject({ code: 'EACCES', stage: at('exec'), path: scratch });
   });
 
   it('bad cwd: ENOENT at chdir with the cwd as path, ENOTDIR for a file', async () => {
@@ -52,10 +55,10 @@ export function defineBadInputContract(backend: ContractBackend): void {
     expect(await launchError('e4', { command: { program: '/bin/true', cwd } })).toMatchObject({
       code: 'ENOENT',
       syscall: 'chdir',
-      stage: 'chdir',
+      stage: at('chdir'),
       path: cwd,
     });
-    expect(await launchError('e4b', { command: { program: '/bin/true', cwd: notExecutable } })).toMatchObject({ code: 'ENOTDIR', stage: 'chdir' });
+    expect(await launchError('e4b', { command: { program: '/bin/true', cwd: notExecutable } })).toMatchObject({ code: 'ENOTDIR', stage: at('chdir') });
   });
 
   contractIt(backend, 'e2big')('argv or env too large: E2BIG', async () => {
@@ -117,6 +120,33 @@ export function defineBadInputContract(backend: ContractBackend): void {
     await expect(backend.launcher().kill(undefined as never)).rejects.toBeInstanceOf(TypeError);
     expect(backend.size()).toBe(0);
   });
+
+  contractIt(backend, 'host-option')(
+    backend.capabilities.hosts === 'single'
+      ? "opts.host: this machine's own name is accepted, any other is a RangeError naming opts.host"
+      : 'opts.host: the proc runs where asked and result.host says so; an unknown host is a RangeError naming opts.host',
+    async () => {
+      const own = hostname();
+      if (backend.capabilities.hosts === 'single') {
+        const result = await backend.launcher().launch('host-own', { command: { program: '/bin/true' }, host: own } as LaunchOptions);
+        expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
+      } else {
+        const first = await backend.launcher().launch('host-any', { command: { program: '/bin/true' } });
+        const host = (first as { host?: string }).host;
+        expect(host).toBeTypeOf('string');
+        expect(await first.exit).toMatchObject({ kind: 'exited', code: 0 });
+        const placed = await backend.launcher().launch('host-given', { command: { program: '/bin/sh', args: ['-c', 'hostname'] }, wantStdio: true, host } as LaunchOptions);
+        expect((placed as { host?: string }).host).toBe(host);
+        // Each node has a name of its own: the proc's hostname is the host it was placed on.
+        expect((await readAll(capturedOut(placed))).trim()).toBe(host);
+        expect(await placed.exit).toMatchObject({ kind: 'exited', code: 0 });
+      }
+      const elsewhere = backend.launcher().launch('host-other', { command: { program: '/bin/true' }, host: 'proclaunch-no-such-host' } as LaunchOptions);
+      await expect(elsewhere).rejects.toThrow(RangeError);
+      await expect(elsewhere).rejects.toThrow(/opts\.host/);
+      expect(backend.size()).toBe(0);
+    },
+  );
 
   it('validates launch options exactly like the native launcher, error for error', async () => {
     const native = new NativeProcLauncher();

@@ -29,26 +29,35 @@ async function withParentVar<T>(name: string, value: string | undefined, run: ()
 export function defineEnvContract(backend: ContractBackend): void {
   const caps = backend.capabilities;
 
-  /** Runs a shell snippet and returns its stdout; the proc must exit 0. */
-  async function output(procId: string, script: string, extra: Partial<LaunchOptions> = {}): Promise<string> {
+  /** The host part of a default process name for a proc placed on `host` (multi-host backends tell it). */
+  const defaultHost = (parentName: string | undefined, host: string | undefined): string =>
+    caps.processNameHost === 'proc-host' ? host! : (parentName?.split(' @ ').at(-1) ?? hostname());
+
+  /** Runs a shell snippet and returns its stdout (and where it ran); the proc must exit 0. */
+  async function run(procId: string, script: string, extra: Partial<LaunchOptions> = {}): Promise<{ text: string; host: string | undefined }> {
     const { command, ...rest } = extra;
     const args = ['-c', script, ...(command?.args ?? [])];
     const result = await backend.launcher().launch(procId, { command: { program: '/bin/sh', ...command, args }, ...rest, wantStdio: true });
     const [text] = await Promise.all([readAll(capturedOut(result)), readAll(capturedErr(result))]);
     expect(await result.exit).toEqual(exitOf(backend, { kind: 'exited', code: 0 }));
-    return text;
+    return { text, host: (result as { host?: string }).host };
   }
-  const environ = (procId: string, extra: Partial<LaunchOptions> = {}): Promise<Map<string, string>> =>
-    output(procId, 'cat /proc/self/environ', extra).then(envOf);
+  const output = async (procId: string, script: string, extra: Partial<LaunchOptions> = {}): Promise<string> => (await run(procId, script, extra)).text;
+  const environ = async (procId: string, extra: Partial<LaunchOptions> = {}): Promise<Map<string, string>> => envOf(await output(procId, 'cat /proc/self/environ', extra));
+  const environAndHost = async (procId: string): Promise<{ env: Map<string, string>; host: string | undefined }> => {
+    const { text, host } = await run(procId, 'cat /proc/self/environ');
+    return { env: envOf(text), host };
+  };
 
   it('passes the contract variables, command.env, NOTIFY_SOCKET and the parent env', async () => {
-    const env = await withParentVar('PROCLAUNCH_TEST_PARENT', 'from-parent', () =>
-      environ('env-1', {
+    const { text, host: ranOn } = await withParentVar('PROCLAUNCH_TEST_PARENT', 'from-parent', () =>
+      run('env-1', 'cat /proc/self/environ', {
         command: { program: '/bin/sh', env: { FOO: 'bar baz', EMPTY: '', DOLLAR: '$HOME', NOTIFY_SOCKET: '/run/proclaunch-test/notify.sock' } },
         bootstrapPayload: 'payload-1',
         logChannel: 'unix:/tmp/log-channel',
       }),
     );
+    const env = envOf(text);
     expect(env.get('FOO')).toBe('bar baz');
     expect(env.get('EMPTY')).toBe('');
     expect(env.get('DOLLAR')).toBe('$HOME');
@@ -56,8 +65,7 @@ export function defineEnvContract(backend: ContractBackend): void {
     expect(env.get('PROCLAUNCH_TEST_PARENT')).toBe('from-parent');
     expect(env.get('HYPERACTOR_MESH_BOOTSTRAP_MODE')).toBe('payload-1');
     expect(env.get('BOOTSTRAP_LOG_CHANNEL')).toBe('unix:/tmp/log-channel');
-    const host = process.env['HYPERACTOR_PROCESS_NAME']?.split(' @ ').at(-1) ?? hostname();
-    expect(env.get('HYPERACTOR_PROCESS_NAME')).toBe(`env-1 @ ${host}`);
+    expect(env.get('HYPERACTOR_PROCESS_NAME')).toBe(`env-1 @ ${defaultHost(process.env['HYPERACTOR_PROCESS_NAME'], ranOn)}`);
   });
 
   it('sets processName and the log channel when given, and leaves the per-proc variables unset when not', async () => {
@@ -71,12 +79,15 @@ export function defineEnvContract(backend: ContractBackend): void {
     expect(without.has('BOOTSTRAP_LOG_CHANNEL')).toBe(false);
   });
 
-  // processNameHost 'parent' is the only kind so far: a remote backend may name its own host.
-  it('defaults the process name to "<procId> @ <host>", the host from the parent\'s own name, else our hostname', async () => {
-    const bare = await withParentVar('HYPERACTOR_PROCESS_NAME', undefined, () => environ('worker-7'));
-    expect(bare.get('HYPERACTOR_PROCESS_NAME')).toBe(`worker-7 @ ${hostname()}`);
-    const named = await withParentVar('HYPERACTOR_PROCESS_NAME', 'parent @ host-from-parent', () => environ('worker-8'));
-    expect(named.get('HYPERACTOR_PROCESS_NAME')).toBe('worker-8 @ host-from-parent');
+  const hostRule = caps.processNameHost === 'parent' ? "the host from the parent's own name, else our hostname" : 'the host the proc runs on';
+  it(`defaults the process name to "<procId> @ <host>", ${hostRule}`, async () => {
+    const { env: bare, host: bareHost } = await withParentVar('HYPERACTOR_PROCESS_NAME', undefined, () => environAndHost('worker-7'));
+    expect(bare.get('HYPERACTOR_PROCESS_NAME')).toBe(`worker-7 @ ${defaultHost(undefined, bareHost)}`);
+    // Nothing given, nothing set.
+    expect(bare.has('BOOTSTRAP_LOG_CHANNEL')).toBe(false);
+    expect(bare.has('HYPERACTOR_MESH_BOOTSTRAP_MODE')).toBe(false);
+    const { env: named, host: namedHost } = await withParentVar('HYPERACTOR_PROCESS_NAME', 'parent @ host-from-parent', () => environAndHost('worker-8'));
+    expect(named.get('HYPERACTOR_PROCESS_NAME')).toBe(`worker-8 @ ${defaultHost('parent @ host-from-parent', namedHost)}`);
   });
 
   it('overlays command.env on the parent environment, the overlay winning', async () => {

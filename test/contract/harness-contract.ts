@@ -4,7 +4,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { expect, it } from 'vitest';
 
 import { fixture, firstLines, readAll } from '../helpers/fixtures.js';
-import { capturedOut, type ContractBackend } from './backend.js';
+import { capturedOut, contractIt, type ContractBackend } from './backend.js';
 
 /** One soft/hard pair of a limits table, e.g. "Max open files  64  128  files". */
 export function limitIn(limits: string, label: string): [string, string] {
@@ -61,17 +61,30 @@ export function defineHarnessContract(backend: ContractBackend): void {
     expect(await piped.exit).toMatchObject({ kind: 'exited', code: 0 });
   });
 
-  it("stdin 'inherit': the proc's fd 0 is this process's own", async () => {
-    const ours = readlinkSync('/proc/self/fd/0');
-    const result = await backend.launcher().launch('stdin-inherit', {
-      command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
-      wantStdio: true,
-      stdin: 'inherit',
+  if (backend.capabilities.stdinInherit === 'same-file') {
+    it("stdin 'inherit': the proc's fd 0 is this process's own", async () => {
+      const ours = readlinkSync('/proc/self/fd/0');
+      const result = await backend.launcher().launch('stdin-inherit', {
+        command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
+        wantStdio: true,
+        stdin: 'inherit',
+      });
+      expect(result.stdin).toBeNull();
+      expect((await readAll(capturedOut(result))).trim()).toBe(ours);
+      expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
     });
-    expect(result.stdin).toBeNull();
-    expect((await readAll(capturedOut(result))).trim()).toBe(ours);
-    expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
-  });
+  } else {
+    it("stdin 'inherit': our stdin is forwarded to the proc's fd 0 (a pipe or socket, not /dev/null)", async () => {
+      const result = await backend.launcher().launch('stdin-inherit', {
+        command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
+        wantStdio: true,
+        stdin: 'inherit',
+      });
+      expect(result.stdin).toBeNull();
+      expect((await readAll(capturedOut(result))).trim()).toMatch(/^(pipe|socket):\[\d+\]$/);
+      expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
+    });
+  }
 
   it('a write after the proc stopped reading (EPIPE) is not an unhandled error', async () => {
     const result = await backend.launcher().launch('epipe', {
@@ -155,7 +168,7 @@ export function defineHarnessContract(backend: ContractBackend): void {
     expect(backend.size()).toBe(0);
   });
 
-  it('rlimits are applied before exec (read from the live proc\'s /proc/<pid>/limits)', async () => {
+  contractIt(backend, 'rlimits')('rlimits are applied before exec (read from the live proc\'s /proc/<pid>/limits)', async () => {
     const rlimits = { nofile: [64, 128], core: 0, fsize: 1 << 20, as: Infinity, cpu: [3600, Infinity] } as const;
     let limits: string;
     if (backend.capabilities.localPids) {

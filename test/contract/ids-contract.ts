@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 
 import { fixture } from '../helpers/fixtures.js';
-import { exitOf, settleCount, type ContractBackend } from './backend.js';
+import { contractIt, exitOf, settleCount, type ContractBackend } from './backend.js';
 
 export function defineIdsContract(backend: ContractBackend): void {
   const launcher = (): ReturnType<ContractBackend['launcher']> => backend.launcher();
@@ -51,7 +51,7 @@ export function defineIdsContract(backend: ContractBackend): void {
     expect(backend.size()).toBe(0);
   });
 
-  it('terminate right after launch, before the launch resolved, reaches the proc', async () => {
+  contractIt(backend, 'terminate-while-launching')('terminate right after launch, before the launch resolved, reaches the proc', async () => {
     const launching = launcher().launch('early-terminate', { command: { program: fixture('forever') } });
     await launcher().terminate('early-terminate', 5000);
     expect(await (await launching).exit).toMatchObject({ kind: 'signaled', signalName: 'SIGTERM' });

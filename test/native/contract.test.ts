@@ -24,6 +24,7 @@ const NATIVE: ContractCapabilities = {
   execErrors: 'local',
   processNameHost: 'parent',
   stdinInherit: 'same-file',
+  hosts: 'single',
 };
 
 const fdsBefore = openFds().length;

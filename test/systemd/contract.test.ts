@@ -23,6 +23,7 @@ const SYSTEMD: ContractCapabilities = {
   execErrors: 'local',
   processNameHost: 'parent',
   stdinInherit: 'same-file',
+  hosts: 'single',
 };
 
 const DISPOSE_PREFIX = 'proclaunch-test-contract-dispose-';
