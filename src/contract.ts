@@ -57,6 +57,11 @@ export interface LaunchOptions {
    * units always get a session of their own: accepted, changes nothing there.
    */
   newSession?: boolean;
+  /**
+   * Multi-host launchers (Slurm): the node to run on (default: the launcher picks, round
+   * robin). Single-host launchers do not take it.
+   */
+  host?: string;
 }
 
 export type RlimitName = 'nofile' | 'nproc' | 'as' | 'cpu' | 'core' | 'fsize' | 'stack' | 'memlock';
@@ -107,6 +112,8 @@ export interface LaunchResult {
   stdio: StdioHandling;
   /** With `stdin: 'pipe'`, the write end of the proc's stdin (EPIPE after its exit is ignored); else null. */
   stdin: Writable | null;
+  /** Multi-host launchers (Slurm): the node the proc runs on. */
+  host?: string;
   /** Resolves exactly once with the terminal outcome; never rejects. */
   exit: Promise<ProcExitResult>;
 }

@@ -27,3 +27,4 @@ export { isLegalTransition, isTerminalStatus, type ProcState, type ProcStatus, t
 export type { ProcManagerOptions, SpawnOptions } from './manager/manager-options.js';
 export type { LogSink, OutputStream, PrefixFunction } from './manager/output-router.js';
 export { SystemdProcLauncher, type SystemdProcLauncherOptions, type SystemdBusOption } from './systemd/systemd-proc-launcher.js';
+export { SlurmProcLauncher, type SlurmProcLauncherOptions } from './slurm/slurm-proc-launcher.js';

@@ -1,0 +1,81 @@
+// Reads the local srun's stderr, where srun's own lines (`srun: ...`, `slurmstepd-<node>: ...`)
+// and the task's stderr meet. Slurm's lines and our wrapper's marked lines are consumed
+// here; every other line is the task's and is passed on whole. The mixing rule (documented
+// in docs/slurm.md): a task line that itself starts with "srun: " or "slurmstepd" is taken
+// for Slurm's and not passed on.
+import { LineSplitter } from '../manager/line-splitter.js';
+
+export interface SrunEvents {
+  /** `launching StepId=J.S on host H`: the step exists and can be signalled. */
+  onStep(stepId: string, host: string): void;
+  /** The wrapper's pid line: the remote program is being exec'd in that pid. */
+  onPid(pid: number): void;
+  /** The wrapper found the cwd or program unusable (stage 'chdir' or 'exec'). */
+  onRemoteError(code: string, stage: string): void;
+  /** A line of the task's own stderr (without its newline). */
+  onTaskLine(line: string): void;
+}
+
+export interface SrunReport {
+  /** Raw wait statuses from "Received task exit notification ... (status=0x....)". */
+  statuses: number[];
+  /** "error: Node failure on nodeX": the node's name. */
+  nodeFailure: string | undefined;
+  /** Slurm's "*** STEP J.S ON node CANCELLED ... ***" line, when one came. */
+  cancelled: string | undefined;
+  /** The last few error lines srun or slurmstepd printed, for failure reasons. */
+  errors: string[];
+}
+
+const STEP = /^srun: launching StepId=(\d+\.\d+) on host (\S+?),/;
+const STATUS = /Received task exit notification for \d+ tasks? of StepId=\S+ \(status=0x([0-9a-fA-F]+)\)/;
+const NODE_FAILURE = /error: Node failure on (\S+)/;
+const CANCELLED = /\*\*\* STEP \S+ ON \S+ CANCELLED.*\*\*\*/;
+const SLURM_LINE = /^(srun|slurmstepd(-\S+)?): /;
+const KEPT_ERRORS = 5;
+
+export class SrunOutput {
+  readonly report: SrunReport = { statuses: [], nodeFailure: undefined, cancelled: undefined, errors: [] };
+  readonly #events: SrunEvents;
+  readonly #marker: string;
+  readonly #splitter: LineSplitter;
+
+  constructor(marker: string, events: SrunEvents) {
+    this.#marker = `${marker} `;
+    this.#events = events;
+    this.#splitter = new LineSplitter((line) => this.#line(line));
+  }
+
+  push(chunk: Buffer | string): void {
+    this.#splitter.push(chunk);
+  }
+
+  end(): void {
+    this.#splitter.end();
+  }
+
+  #line(line: string): void {
+    if (line.startsWith(this.#marker)) return this.#markerLine(line.slice(this.#marker.length));
+    if (!SLURM_LINE.test(line)) return this.#events.onTaskLine(line);
+    const step = STEP.exec(line);
+    if (step !== null) return this.#events.onStep(step[1]!, step[2]!);
+    const status = STATUS.exec(line);
+    if (status !== null) {
+      this.report.statuses.push(parseInt(status[1]!, 16));
+      return;
+    }
+    const failure = NODE_FAILURE.exec(line);
+    if (failure !== null) this.report.nodeFailure ??= failure[1]!;
+    if (CANCELLED.test(line)) this.report.cancelled ??= line.slice(line.indexOf('***')).trim();
+    if (/(error|fatal):/.test(line)) {
+      this.report.errors.push(line);
+      if (this.report.errors.length > KEPT_ERRORS) this.report.errors.shift();
+    }
+  }
+
+  #markerLine(rest: string): void {
+    const [what, first, second] = rest.split(' ');
+    if (what === 'pid' && first !== undefined && /^\d+$/.test(first)) this.#events.onPid(Number(first));
+    else if (what === 'error' && first !== undefined && second !== undefined) this.#events.onRemoteError(first, second);
+  }
+}

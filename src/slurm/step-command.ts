@@ -1,0 +1,61 @@
+// The local srun command line for one proc, and the tiny remote wrapper that runs first
+// on the node: it checks the cwd and the program (so launch can reject with ENOENT/EACCES
+// instead of reporting an exit code), prints the remote pid on a marked stderr line, then
+// execs the program in its own pid (so that pid is the proc's).
+import { ProcLauncherError } from '../contract.js';
+import type { NormalizedLaunch } from '../common/normalize-launch.js';
+import type { RlimitName } from '../contract.js';
+
+const SLURM_RLIMIT: Readonly<Record<RlimitName, string>> = {
+  cpu: 'CPU', fsize: 'FSIZE', stack: 'STACK', core: 'CORE', nproc: 'NPROC', nofile: 'NOFILE', memlock: 'MEMLOCK', as: 'AS',
+};
+
+// $1 = cwd ('' for none), $2 = program, the rest its arguments; $0 names the wrapper in ps.
+// Why checks before exec: a failed exec in sh only exits 126/127 with a message, which
+// cannot be told from the program's own exit. What they cannot foresee (ENOEXEC, a race)
+// still ends as that exit code.
+const WRAPPER = `m=$MARK
+d=$1 p=$2; shift 2
+fail() { printf '%s error %s %s\\n' "$m" "$1" "$2" >&2; exit 127; }
+if [ -n "$d" ]; then
+  [ -e "$d" ] || fail ENOENT chdir
+  [ -d "$d" ] || fail ENOTDIR chdir
+  cd "$d" 2>/dev/null || fail EACCES chdir
+fi
+case $p in
+  */*) f=$p ;;
+  *) f=$(command -v "$p") || fail ENOENT exec ;;
+esac
+case $f in
+  */*) [ -e "$f" ] || fail ENOENT exec
+       [ -d "$f" ] && fail EACCES exec
+       [ -x "$f" ] || fail EACCES exec ;;
+esac
+printf '%s pid %s\\n' "$m" "$$" >&2
+exec "$p" "$@"`;
+
+export interface StepCommand {
+  program: string;
+  args: string[];
+}
+
+export function buildStepCommand(launch: NormalizedLaunch, jobId: string, host: string, marker: string): StepCommand {
+  const args = ['-v', `--jobid=${jobId}`, '--overlap', '-N1', '-n1', `--nodelist=${host}`, `--job-name=${launch.procId}`, '--export=ALL'];
+  if (launch.cwd !== undefined) args.push(`--chdir=${launch.cwd}`);
+  if (launch.stdin === 'null') args.push('--input=none');
+  // The local srun gets the limits (native sets them before exec); Slurm copies the
+  // named ones onto the task.
+  if (launch.rlimits.length > 0) args.push(`--propagate=${launch.rlimits.map((limit) => SLURM_RLIMIT[limit.name]).join(',')}`);
+  args.push('--', '/bin/sh', '-c', WRAPPER.replace('$MARK', marker), 'proclaunch-step', launch.cwd ?? '', launch.program, ...launch.args);
+  return { program: 'srun', args };
+}
+
+/** Options another backend has and a Slurm step cannot honour: an error naming them, never silence. */
+export function checkSlurmCanHonour(launch: NormalizedLaunch): void {
+  const refuse = (option: string, why: string): never => {
+    throw new ProcLauncherError('launch', `${option} is not supported by SlurmProcLauncher: ${why}`, { code: 'ENOTSUP', errno: 95, stage: 'validate' });
+  };
+  if (launch.procBind !== undefined) refuse('opts.procBind', 'CPU and memory binding is Slurm\'s task plugin\'s business (srun --cpu-bind/--mem-bind with task/affinity), not ours');
+  if (launch.arg0 !== launch.program) refuse('opts.command.arg0', 'the step execs the program through /bin/sh, which cannot set argv[0]');
+  if (launch.newSession) refuse('opts.newSession', 'slurmstepd decides the task\'s session and process group');
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+// The Slurm suite: run by test/slurm/run-suite.mjs on a private cluster's login node
+// (PROCLAUNCH_SLURM_TEST=1). A JSON report is written when PROCLAUNCH_TEST_RESULTS is set.
+const resultsFile = process.env['PROCLAUNCH_TEST_RESULTS'];
+
+export default defineConfig({
+  test: {
+    include: ['test/slurm/**/*.test.ts'],
+    pool: 'forks',
+    // One cluster, shared by every file: the node-loss file must not overlap the others.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    reporters: resultsFile === undefined ? ['default'] : ['default', ['json', { outputFile: resultsFile }]],
+  },
+});
