@@ -27,6 +27,11 @@ export interface ContractCapabilities {
   uncapturedStdio: 'inherited' | 'managed-by-launcher';
   /** What termination reaches: the process group (a setsid'd descendant escapes: the documented limit), or the whole tree. */
   treeKill: 'group' | 'tree';
+  /**
+   * What dispose does to a proc still running: 'kill' (SIGKILL at once), or 'terminate' (SIGTERM,
+   * SIGKILL after the launcher's stop timeout: a well-behaved proc ends by SIGTERM).
+   */
+  dispose: 'kill' | 'terminate';
   /** When `exit` resolves the pid is already gone (the launcher reaped it itself); else it goes soon after. */
   pidGoneAtExit: boolean;
   /** Upper bound past `timeoutMs` within which escalation lands, where the backend promises one. */
@@ -65,7 +70,7 @@ export interface ContractBackend {
 }
 
 /** The contract tests a backend may list in `knownBugs`. */
-export type KnownBug = 'e2big' | 'host-option' | 'terminate-while-launching' | 'rlimits';
+export type KnownBug = 'e2big' | 'host-option' | 'terminate-while-launching' | 'rlimits' | 'stdin-null' | 'stderr-verbatim' | 'leader-exit-leftovers';
 
 /** `it`, or `it.fails` with the reason in the title where the backend lists the test as a known bug. */
 export function contractIt(backend: ContractBackend, key: KnownBug): typeof it {

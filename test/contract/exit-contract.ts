@@ -73,12 +73,12 @@ export function defineExitContract(backend: ContractBackend): void {
     expect(await result.exit).toEqual(exitOf(backend, { kind: 'exited', code: 143 }));
   });
 
-  it('dispose kills every running proc, waits for the exits and refuses new launches', async () => {
+  it(`dispose ${caps.dispose === 'kill' ? 'kills' : 'terminates'} every running proc, waits for the exits and refuses new launches`, async () => {
     const own = backend.create();
     const results = await Promise.all([0, 1, 2].map((i) => own.launch(`d-${i}`, { command: { program: fixture('forever') } })));
     await own.dispose();
     for (const result of results) {
-      expect(await result.exit).toMatchObject({ kind: 'signaled', signal: 9 });
+      expect(await result.exit).toMatchObject({ kind: 'signaled', signal: caps.dispose === 'kill' ? 9 : 15 });
       if (caps.localPids && caps.pidGoneAtExit) expect(isRunning(result.pid!)).toBe(false);
       else if (caps.localPids) await waitFor(() => !isRunning(result.pid!), `pid ${result.pid} to be gone`);
     }

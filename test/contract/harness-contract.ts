@@ -41,7 +41,7 @@ export function defineHarnessContract(backend: ContractBackend): void {
     expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
   });
 
-  it("stdin defaults to /dev/null and is null in the result; 'pipe' reaches the proc's fd 0", async () => {
+  contractIt(backend, 'stdin-null')("stdin defaults to /dev/null and is null in the result; 'pipe' reaches the proc's fd 0", async () => {
     const plain = await backend.launcher().launch('stdin-default', {
       command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
       wantStdio: true,

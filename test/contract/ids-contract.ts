@@ -54,6 +54,15 @@ export function defineIdsContract(backend: ContractBackend): void {
   contractIt(backend, 'terminate-while-launching')('terminate right after launch, before the launch resolved, reaches the proc', async () => {
     const launching = launcher().launch('early-terminate', { command: { program: fixture('forever') } });
     await launcher().terminate('early-terminate', 5000);
-    expect(await (await launching).exit).toMatchObject({ kind: 'signaled', signalName: 'SIGTERM' });
+    const settled = await launching.then(
+      // Bounded, so a terminate that was lost fails here instead of holding the file.
+      (result) => Promise.race([result.exit, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 30_000))]),
+      (error: unknown) => error,
+    );
+    try {
+      expect(settled).toMatchObject({ kind: 'signaled', signalName: 'SIGTERM' });
+    } finally {
+      await launcher().kill('early-terminate');
+    }
   });
 }

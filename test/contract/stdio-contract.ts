@@ -3,7 +3,7 @@
 import { expect, it, vi } from 'vitest';
 
 import { readAll } from '../helpers/fixtures.js';
-import { capturedErr, capturedOut, exitOf, type ContractBackend } from './backend.js';
+import { capturedErr, capturedOut, contractIt, exitOf, type ContractBackend } from './backend.js';
 
 export function defineStdioContract(backend: ContractBackend): void {
   const caps = backend.capabilities;
@@ -25,7 +25,7 @@ export function defineStdioContract(backend: ContractBackend): void {
     expect(await uncaptured.exit).toEqual(exitOf(backend, { kind: 'exited', code: 0 }));
   });
 
-  it('gives the proc stdin on /dev/null and delivers a megabyte intact', async () => {
+  contractIt(backend, 'stdin-null')('gives the proc stdin on /dev/null and delivers a megabyte intact', async () => {
     const result = await launcher().launch('big', {
       command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0 >&2; head -c 1048576 /dev/zero | tr "\\0" x'] },
       wantStdio: true,
@@ -37,7 +37,7 @@ export function defineStdioContract(backend: ContractBackend): void {
     expect(await result.exit).toEqual(exitOf(backend, { kind: 'exited', code: 0 }));
   });
 
-  it('keeps a stderr tail of whole lines in the exit result', async () => {
+  contractIt(backend, 'stderr-verbatim')('keeps a stderr tail of whole lines in the exit result', async () => {
     const result = await launcher().launch('tail', {
       command: { program: '/bin/sh', args: ['-c', 'for i in 1 2 3 4 5; do echo "line $i" >&2; done; printf "no newline" >&2; exit 3'] },
       wantStdio: true,

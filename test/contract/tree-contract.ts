@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import type { LaunchResult } from '../../src/index.js';
 import { firstLine, fixture } from '../helpers/fixtures.js';
 import { isRunning, killQuietly, waitFor } from '../helpers/proc-table.js';
-import { capturedErr, capturedOut, exitOf, type ContractBackend } from './backend.js';
+import { capturedErr, capturedOut, contractIt, exitOf, type ContractBackend } from './backend.js';
 
 type GrandchildFixture = 'spawn-grandchild' | 'spawn-escaped-grandchild';
 
@@ -49,7 +49,7 @@ export function defineTreeContract(backend: ContractBackend): void {
     }
   });
 
-  it('stops what is left of the tree when the leader exits by itself', async () => {
+  contractIt(backend, 'leader-exit-leftovers')('stops what is left of the tree when the leader exits by itself', async () => {
     const { result, grandchild } = await withGrandchild('leader-exits', 'spawn-grandchild', 'exit');
     try {
       // The background `sleep` was left behind: killed (and, where counted, counted).

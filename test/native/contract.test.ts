@@ -19,6 +19,7 @@ const NATIVE: ContractCapabilities = {
   signalsWithCore: 'written',
   uncapturedStdio: 'inherited',
   treeKill: 'group',
+  dispose: 'kill',
   pidGoneAtExit: true,
   escalationSlackMs: null,
   execErrors: 'local',

@@ -18,6 +18,7 @@ const SYSTEMD: ContractCapabilities = {
   signalsWithCore: 'agrees',
   uncapturedStdio: 'managed-by-launcher',
   treeKill: 'tree',
+  dispose: 'kill',
   pidGoneAtExit: false,
   escalationSlackMs: 1_500,
   execErrors: 'local',
