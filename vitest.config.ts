@@ -6,8 +6,9 @@ const resultsFile = process.env['PROCLAUNCH_TEST_RESULTS'];
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // test/slurm/ runs on a Slurm cluster's login node: test/slurm/run-suite.mjs (npm run test:slurm).
-    exclude: ['test/slurm/**', '**/node_modules/**'],
+    // test/slurm/ and *.slurm.test.ts run on a Slurm cluster's login node:
+    // test/slurm/run-suite.mjs (npm run test:slurm, and after this run in npm test).
+    exclude: ['test/slurm/**', 'test/**/*.slurm.test.ts', '**/node_modules/**'],
     // Real processes, real signals: each test file in its own process.
     pool: 'forks',
     testTimeout: 30_000,

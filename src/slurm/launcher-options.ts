@@ -33,7 +33,7 @@ export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const MAX_NODES = 100_000;
 
 export function resolveSlurmOptions(value: unknown): ResolvedSlurmOptions {
-  const options = readOptionObject(value ?? {}, 'SlurmProcLauncher options', OPTION_KEYS);
+  const options = readOptionObject(value === undefined ? {} : value, 'SlurmProcLauncher options', OPTION_KEYS);
   const allocation = options['allocation'] === undefined ? undefined : checkJobId(options['allocation']);
   if (allocation !== undefined) {
     const given = MAKING_KEYS.filter((key) => options[key] !== undefined);

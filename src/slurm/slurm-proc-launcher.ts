@@ -76,14 +76,14 @@ export class SlurmProcLauncher implements ProcLauncher {
   #ensureAllocation(): Promise<Allocation> {
     if (this.#allocation === undefined) {
       const given = this.#options.allocation;
-      const pending = given === undefined ? makeAllocation(this.#options) : useAllocation(given);
-      this.#allocation = pending.then((allocation) => {
+      const attempt = (given === undefined ? makeAllocation(this.#options) : useAllocation(given)).then((allocation) => {
         this.#hosts = allocation.hosts;
         return allocation;
       });
+      this.#allocation = attempt;
       // A failed attempt is not remembered: the next call tries again.
-      this.#allocation.catch(() => {
-        if (this.#allocation === pending || !this.#disposed) this.#allocation = undefined;
+      attempt.catch(() => {
+        if (this.#allocation === attempt) this.#allocation = undefined;
       });
     }
     return this.#allocation;
@@ -111,6 +111,9 @@ export class SlurmProcLauncher implements ProcLauncher {
     this.#steps.set(launch.procId, step);
     try {
       const allocation = await this.#ensureAllocation();
+      if (this.#disposed) {
+        throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": the launcher was disposed meanwhile`, { code: 'ERR_DISPOSED', stage: 'validate' });
+      }
       step.host = this.#pickHost(hostOption, allocation.jobId);
       // The default process name names the node the proc runs on, not this host.
       if (raw['processName'] === undefined) launch.envOverlay['HYPERACTOR_PROCESS_NAME'] = `${launch.procId} @ ${step.host}`;
@@ -183,7 +186,8 @@ export class SlurmProcLauncher implements ProcLauncher {
       output.end();
       userStderr?.end();
     });
-    if (!launch.wantStdio) stdout.pipe(process.stdout, { end: false });
+    // Not pipe(): one pipe per proc would pile listeners onto process.stdout.
+    if (!launch.wantStdio) stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
 
     const srunEnded = started.exit.then(async (result) => {
       await waitAtMost(stderrDone, STDERR_DRAIN_MS);
@@ -204,9 +208,11 @@ export class SlurmProcLauncher implements ProcLauncher {
     await Promise.race([running, srunEnded]);
     clearTimeout(timer);
     if (pid === null) {
-      // Nothing runs remotely: wait for the local srun to be gone, then say why.
-      if (!step.exited) this.#killStep(step);
+      // Nothing runs remotely: the wrapper exits by itself after its error line, and
+      // srun with it; the local srun is killed only if it lingers.
+      const linger = setTimeout(() => this.#killLocal(step, 'the step did not start'), LAST_RESORT_MS);
       const outcome = await exit;
+      clearTimeout(linger);
       throw startError(launch, step, remoteError, outcome, output.report.errors);
     }
     const stdio: StdioHandling = launch.wantStdio ? { kind: 'captured', stdout: stdout as Readable, stderr: userStderr! } : { kind: 'inherited' };

@@ -33,6 +33,8 @@ const NODE_FAILURE = /error: Node failure on (\S+)/;
 const CANCELLED = /\*\*\* STEP \S+ ON \S+ CANCELLED.*\*\*\*/;
 const SLURM_LINE = /^(srun|slurmstepd(-\S+)?): /;
 const KEPT_ERRORS = 5;
+/** PROCLAUNCH_SLURM_DEBUG=1: srun's own lines are copied to our stderr (they are otherwise consumed). */
+const DEBUG = process.env['PROCLAUNCH_SLURM_DEBUG'] === '1';
 
 export class SrunOutput {
   readonly report: SrunReport = { statuses: [], nodeFailure: undefined, cancelled: undefined, errors: [] };
@@ -57,6 +59,7 @@ export class SrunOutput {
   #line(line: string): void {
     if (line.startsWith(this.#marker)) return this.#markerLine(line.slice(this.#marker.length));
     if (!SLURM_LINE.test(line)) return this.#events.onTaskLine(line);
+    if (DEBUG) process.stderr.write(`[proclaunch slurm] ${line}\n`);
     const step = STEP.exec(line);
     if (step !== null) return this.#events.onStep(step[1]!, step[2]!);
     const status = STATUS.exec(line);

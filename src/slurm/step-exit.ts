@@ -21,7 +21,8 @@ export function decodeWaitStatus(status: number): ProcExitResult {
 
 export function stepExitOf(report: SrunReport, local: LocalSrunEnd, host: string): ProcExitResult {
   if (report.nodeFailure !== undefined) {
-    return { kind: 'failed', reason: `node failure on ${report.nodeFailure}: Slurm lost the node the step ran on; the step is gone` };
+    // Its processes there may outlive the loss: Slurm kills them when the node returns.
+    return { kind: 'failed', reason: `node failure on ${report.nodeFailure}: Slurm lost contact with the node the step ran on` };
   }
   const status = report.statuses[0];
   if (status !== undefined) return decodeWaitStatus(status);

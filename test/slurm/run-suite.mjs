@@ -75,7 +75,12 @@ async function main() {
   let interrupted = null;
   const onSignal = (signal) => {
     interrupted = signal;
-    if (current !== null && current.exitCode === null) current.kill('SIGINT');
+    const child = current;
+    if (child === null || child.exitCode !== null) return;
+    child.kill('SIGINT');
+    // vitest finishes the running test on SIGINT; one that hangs is killed (by pid), and
+    // down.sh then kills whatever it left inside the cluster's namespaces.
+    setTimeout(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, 30_000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -6,7 +6,9 @@ const resultsFile = process.env['PROCLAUNCH_TEST_RESULTS'];
 
 export default defineConfig({
   test: {
-    include: ['test/slurm/**/*.test.ts'],
+    // Files elsewhere that need the cluster (e.g. a contract suite's Slurm runner) are
+    // named *.slurm.test.ts: they run here, never in the main run.
+    include: ['test/slurm/**/*.test.ts', 'test/**/*.slurm.test.ts'],
     pool: 'forks',
     // One cluster, shared by every file: the node-loss file must not overlap the others.
     fileParallelism: false,
