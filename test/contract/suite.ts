@@ -1,4 +1,10 @@
-// The whole contract suite, as each backend's contract.test.ts runs it.
+// The whole contract suite, as each backend's contract.test.ts runs it: test/native/,
+// test/systemd/ (on the suite's own systemd manager) and test/slurm/ (on the test cluster's
+// login node). A backend declares what it can offer in its ContractCapabilities; where it
+// cannot, the suite asserts the documented alternative (a field absent, a clear error),
+// never a skip. A bug the suite finds is listed in the backend's knownBugs and runs as
+// it.fails until fixed. Backend-specific assertions (unit names, D-Bus, cgroups, pidfds,
+// srun lines) stay in the backend's own files; each backend file keeps its leak checks.
 import { describe } from 'vitest';
 
 import type { ContractBackend } from './backend.js';
