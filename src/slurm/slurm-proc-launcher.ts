@@ -47,6 +47,8 @@ export class SlurmProcLauncher implements ProcLauncher {
   readonly #marker = `@proclaunch-${randomBytes(8).toString('hex')}@`;
   #allocation: Promise<Allocation> | undefined;
   #hosts: string[] = [];
+  /** Set when a step saw its node fail: the (--no-kill) allocation shrank, ask Slurm again. */
+  #hostsStale = false;
   #nextHost = 0;
   #nextNativeId = 0;
   #disposed = false;
@@ -113,6 +115,10 @@ export class SlurmProcLauncher implements ProcLauncher {
       const allocation = await this.#ensureAllocation();
       if (this.#disposed) {
         throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": the launcher was disposed meanwhile`, { code: 'ERR_DISPOSED', stage: 'validate' });
+      }
+      if (this.#hostsStale) {
+        this.#hostsStale = false;
+        this.#hosts = await hostsOf(allocation.jobId);
       }
       step.host = this.#pickHost(hostOption, allocation.jobId);
       // The default process name names the node the proc runs on, not this host.
@@ -198,6 +204,7 @@ export class SlurmProcLauncher implements ProcLauncher {
       clearTimeout(step.escalation);
       clearTimeout(step.lastResort);
       if (this.#steps.get(step.procId) === step) this.#steps.delete(step.procId);
+      if (output.report.nodeFailure !== undefined) this.#hostsStale = true;
       const outcome = stepExitOf(output.report, { result, killedBecause: step.killedBecause }, step.host);
       return tail === null ? outcome : { ...outcome, stderrTail: tail.lines() };
     });
