@@ -55,7 +55,7 @@ export interface RunLimits {
 }
 
 const LAUNCH_KEYS = ['command', 'bootstrapPayload', 'processName', 'logChannel', 'wantStdio', 'tailLines', 'procBind',
-  'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits', 'newSession'] as const;
+  'stdin', 'deadlineMs', 'deadlineGraceMs', 'signal', 'rlimits', 'newSession', 'host'] as const;
 const STDIN_MODES: readonly StdinMode[] = ['null', 'inherit', 'pipe'];
 export const DEFAULT_DEADLINE_GRACE_MS = 5000;
 const COMMAND_KEYS = ['program', 'args', 'arg0', 'env', 'cwd'] as const;
@@ -94,6 +94,7 @@ export function normalizeLaunch(procIdValue: unknown, optsValue: unknown, parent
   const limits = readRunLimits(opts);
   const rlimits = opts['rlimits'] === undefined ? [] : normalizeRlimits(opts['rlimits']);
   const newSession = checkBoolean(opts['newSession'], 'opts.newSession', false);
+  checkOwnHost(opts['host']);
 
   const envOverlay: Record<string, string> = { ...overlay };
   envOverlay['HYPERACTOR_PROCESS_NAME'] = processName ?? `${procId} @ ${hostOf(parentEnv)}`;
@@ -157,6 +158,13 @@ function readRunLimits(opts: Record<string, unknown>): RunLimits {
     limits.signal = signal;
   }
   return limits;
+}
+
+/** DESIGN section 2: a single-host launcher takes `host` only when it names this machine (multi-host launchers take it out first). */
+function checkOwnHost(value: unknown): void {
+  if (value === undefined) return;
+  const host = checkString(value, 'opts.host', { nonEmpty: true });
+  if (host !== hostname()) throw new RangeError(`opts.host ${JSON.stringify(host)} is not this machine (${hostname()}): this launcher runs procs here only`);
 }
 
 /** The host part of the default process name: from the parent's own name, else the hostname. */

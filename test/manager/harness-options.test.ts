@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 
 import { fixture } from '../helpers/fixtures.js';
-import { limitOf } from '../helpers/harness-contract.js';
+import { limitOf } from '../contract/harness-contract.js';
 import { LineCollector, quietManager, expectNoLeftovers } from '../helpers/manager.js';
 
 const output = new LineCollector();

@@ -46,33 +46,6 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher unit settings and launc
     await result.exit;
   });
 
-  it('rejects a missing executable at launch with ENOENT, as the native launcher does', async () => {
-    const missing = join(scratch, 'no-such-program');
-    await expect(launcher.launch('missing', { command: { program: missing } })).rejects.toMatchObject({
-      name: 'ProcLauncherError',
-      kind: 'launch',
-      code: 'ENOENT',
-      errno: 2,
-      syscall: 'execve',
-      stage: 'exec',
-      path: missing,
-    });
-    await expect(launcher.launch('missing-path', { command: { program: 'proclaunch-no-such-program' } })).rejects.toMatchObject({ code: 'ENOENT' });
-  });
-
-  it('rejects a program without the execute bit (EACCES) and a missing cwd (ENOENT, stage chdir)', async () => {
-    const plain = join(scratch, 'not-executable');
-    writeFileSync(plain, '#!/bin/sh\nexit 0\n');
-    chmodSync(plain, 0o644);
-    await expect(launcher.launch('eacces', { command: { program: plain } })).rejects.toMatchObject({ code: 'EACCES', stage: 'exec' });
-    const nowhere = join(scratch, 'nowhere');
-    await expect(launcher.launch('bad-cwd', { command: { program: '/bin/true', cwd: nowhere } })).rejects.toMatchObject({
-      code: 'ENOENT',
-      stage: 'chdir',
-      path: nowhere,
-    });
-  });
-
   it('reports an exec that only systemd sees failing (status 203/EXEC) as a launch error, leaving no unit', async () => {
     // Executable, but its interpreter does not exist: execve fails inside systemd's child.
     const script = join(scratch, 'bad-interpreter');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ProcManager } from '../../src/index.js';
 import { fixture } from '../helpers/fixtures.js';
-import { limitOf } from '../helpers/harness-contract.js';
+import { limitOf } from '../contract/harness-contract.js';
 import { LineCollector } from '../helpers/manager.js';
 import { launcherFor, skipNote, systemd } from './harness.js';
 

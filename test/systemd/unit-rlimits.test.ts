@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { fixture } from '../helpers/fixtures.js';
-import { defineHarnessContract, limitOf } from '../helpers/harness-contract.js';
+import { limitOf } from '../contract/harness-contract.js';
 import { launcherFor, skipNote, systemd } from './harness.js';
 
-describe.skipIf(!systemd.available)(`SystemdProcLauncher harness options (stdin, deadline, signal, rlimits)${skipNote}`, () => {
+// Systemd-only rlimits detail; the shared harness contract is in test/contract/harness-contract.ts.
+describe.skipIf(!systemd.available)(`SystemdProcLauncher rlimits${skipNote}`, () => {
   const launcher = launcherFor('harness');
-  defineHarnessContract({ launcher: () => launcher, size: () => launcher.size });
 
   it('a limit above what the kernel allows is clamped by systemd (setrlimit_closest), not refused as on native', async () => {
     const nrOpen = readFileSync('/proc/sys/fs/nr_open', 'utf8').trim();

@@ -3,7 +3,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
 import { addon } from '../../src/native/addon.js';
 import { normalizeLaunch } from '../../src/common/normalize-launch.js';
-import { defineHarnessContract } from '../helpers/harness-contract.js';
 import { liveChildren, openFds, waitFor, zombieChildren } from '../helpers/proc-table.js';
 
 const launcher = new NativeProcLauncher();
@@ -16,9 +15,8 @@ afterAll(async () => {
   expect(liveChildren()).toEqual([]);
 });
 
-describe('NativeProcLauncher harness options (stdin, deadline, signal, rlimits)', () => {
-  defineHarnessContract({ launcher: () => launcher, size: () => launcher.size });
-
+// Native-only harness details; the shared harness contract is in test/contract/harness-contract.ts.
+describe('NativeProcLauncher harness plan (rlimit refused by the kernel, raw binding checks, defaults)', () => {
   it('a limit the kernel refuses is a launch error at stage rlimit, and leaves nothing behind', async () => {
     // Above fs.nr_open even root may not raise nofile: prlimit fails with EPERM.
     const error = await launcher

@@ -1,31 +1,25 @@
 // The harness options (issue #12) as one suite every backend runs: stdin, deadline,
-// AbortSignal, rlimits. Each backend's test file calls it with its own launcher.
+// AbortSignal, rlimits. Each backend's contract file calls it with its own launcher.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { expect, it } from 'vitest';
 
-import type { LaunchResult, ProcLauncher } from '../../src/index.js';
-import { fixture, firstLines, readAll } from './fixtures.js';
+import { fixture, firstLines, readAll } from '../helpers/fixtures.js';
+import { capturedOut, contractIt, type ContractBackend } from './backend.js';
 
-export interface HarnessBackend {
-  launcher: () => ProcLauncher;
-  /** Procs of this backend still tracked (0 when nothing was started). */
-  size: () => number;
-}
-
-function capturedOut(result: LaunchResult): NodeJS.ReadableStream & import('node:stream').Readable {
-  if (result.stdio.kind !== 'captured') throw new Error(`expected captured stdio, got ${result.stdio.kind}`);
-  return result.stdio.stdout;
-}
-
-/** One soft/hard pair of /proc/<pid>/limits, e.g. "Max open files  64  128  files". */
-export function limitOf(pid: number, label: string): [string, string] {
-  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith(label));
-  if (line === undefined) throw new Error(`no "${label}" in /proc/${pid}/limits`);
+/** One soft/hard pair of a limits table, e.g. "Max open files  64  128  files". */
+export function limitIn(limits: string, label: string): [string, string] {
+  const line = limits.split('\n').find((l) => l.startsWith(label));
+  if (line === undefined) throw new Error(`no "${label}" in the limits`);
   const [soft, hard] = line.slice(label.length).trim().split(/\s+/);
   return [soft!, hard!];
 }
 
-export function defineHarnessContract(backend: HarnessBackend): void {
+/** One soft/hard pair of /proc/<pid>/limits. */
+export function limitOf(pid: number, label: string): [string, string] {
+  return limitIn(readFileSync(`/proc/${pid}/limits`, 'utf8'), label);
+}
+
+export function defineHarnessContract(backend: ContractBackend): void {
   it("stdin 'pipe': 10 MB round trip through cat while stdout is captured (no deadlock)", async () => {
     const result = await backend.launcher().launch('cat-10mb', {
       command: { program: '/bin/cat' },
@@ -47,7 +41,7 @@ export function defineHarnessContract(backend: HarnessBackend): void {
     expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
   });
 
-  it("stdin defaults to /dev/null and is null in the result; 'pipe' reaches the proc's fd 0", async () => {
+  contractIt(backend, 'stdin-null')("stdin defaults to /dev/null and is null in the result; 'pipe' reaches the proc's fd 0", async () => {
     const plain = await backend.launcher().launch('stdin-default', {
       command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
       wantStdio: true,
@@ -67,17 +61,30 @@ export function defineHarnessContract(backend: HarnessBackend): void {
     expect(await piped.exit).toMatchObject({ kind: 'exited', code: 0 });
   });
 
-  it("stdin 'inherit': the proc's fd 0 is this process's own", async () => {
-    const ours = readlinkSync('/proc/self/fd/0');
-    const result = await backend.launcher().launch('stdin-inherit', {
-      command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
-      wantStdio: true,
-      stdin: 'inherit',
+  if (backend.capabilities.stdinInherit === 'same-file') {
+    it("stdin 'inherit': the proc's fd 0 is this process's own", async () => {
+      const ours = readlinkSync('/proc/self/fd/0');
+      const result = await backend.launcher().launch('stdin-inherit', {
+        command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
+        wantStdio: true,
+        stdin: 'inherit',
+      });
+      expect(result.stdin).toBeNull();
+      expect((await readAll(capturedOut(result))).trim()).toBe(ours);
+      expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
     });
-    expect(result.stdin).toBeNull();
-    expect((await readAll(capturedOut(result))).trim()).toBe(ours);
-    expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
-  });
+  } else {
+    it("stdin 'inherit': our stdin is forwarded to the proc's fd 0 (a pipe or socket, not /dev/null)", async () => {
+      const result = await backend.launcher().launch('stdin-inherit', {
+        command: { program: '/bin/sh', args: ['-c', 'readlink /proc/self/fd/0'] },
+        wantStdio: true,
+        stdin: 'inherit',
+      });
+      expect(result.stdin).toBeNull();
+      expect((await readAll(capturedOut(result))).trim()).toMatch(/^(pipe|socket):\[\d+\]$/);
+      expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
+    });
+  }
 
   it('a write after the proc stopped reading (EPIPE) is not an unhandled error', async () => {
     const result = await backend.launcher().launch('epipe', {
@@ -161,23 +168,30 @@ export function defineHarnessContract(backend: HarnessBackend): void {
     expect(backend.size()).toBe(0);
   });
 
-  it('rlimits are applied before exec (read from /proc/<pid>/limits of the live proc)', async () => {
-    const result = await backend.launcher().launch('rlimits', {
-      command: { program: fixture('forever') },
-      rlimits: { nofile: [64, 128], core: 0, fsize: 1 << 20, as: Infinity, cpu: [3600, Infinity] },
-    });
-    try {
-      expect(result.pid).not.toBeNull();
-      // Through `exec sleep`: the limits survive exec.
-      expect(limitOf(result.pid!, 'Max open files')).toEqual(['64', '128']);
-      expect(limitOf(result.pid!, 'Max core file size')).toEqual(['0', '0']);
-      expect(limitOf(result.pid!, 'Max file size')).toEqual([String(1 << 20), String(1 << 20)]);
-      expect(limitOf(result.pid!, 'Max address space')).toEqual(['unlimited', 'unlimited']);
-      expect(limitOf(result.pid!, 'Max cpu time')).toEqual(['3600', 'unlimited']);
-    } finally {
-      await backend.launcher().kill('rlimits');
+  contractIt(backend, 'rlimits')('rlimits are applied before exec (read from the live proc\'s /proc/<pid>/limits)', async () => {
+    const rlimits = { nofile: [64, 128], core: 0, fsize: 1 << 20, as: Infinity, cpu: [3600, Infinity] } as const;
+    let limits: string;
+    if (backend.capabilities.localPids) {
+      const result = await backend.launcher().launch('rlimits', { command: { program: fixture('forever') }, rlimits });
+      try {
+        expect(result.pid).not.toBeNull();
+        // Through `exec sleep`: the limits survive exec.
+        limits = readFileSync(`/proc/${result.pid!}/limits`, 'utf8');
+      } finally {
+        await backend.launcher().kill('rlimits');
+      }
+      expect(await result.exit).toMatchObject({ kind: 'signaled', signal: 9 });
+    } else {
+      // No local pid to look at: the proc reads its own table, after an exec too.
+      const result = await backend.launcher().launch('rlimits', { command: { program: '/bin/sh', args: ['-c', 'exec cat /proc/self/limits'] }, rlimits, wantStdio: true });
+      limits = await readAll(capturedOut(result));
+      expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
     }
-    expect(await result.exit).toMatchObject({ kind: 'signaled', signal: 9 });
+    expect(limitIn(limits, 'Max open files')).toEqual(['64', '128']);
+    expect(limitIn(limits, 'Max core file size')).toEqual(['0', '0']);
+    expect(limitIn(limits, 'Max file size')).toEqual([String(1 << 20), String(1 << 20)]);
+    expect(limitIn(limits, 'Max address space')).toEqual(['unlimited', 'unlimited']);
+    expect(limitIn(limits, 'Max cpu time')).toEqual(['3600', 'unlimited']);
   });
 
   it('bad rlimits are TypeError/RangeError naming rlimits.<key>, misspellings get "did you mean"', async () => {
