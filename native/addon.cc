@@ -24,6 +24,7 @@
 #include "notify_socket.h"
 #include "signal.h"
 #include "spawn.h"
+#include "spawner_client.h"
 
 namespace proclaunch {
 
@@ -67,6 +68,7 @@ void OnEnvironmentTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   state->tearing_down = true;
   state->on_exit.Reset();
   state->on_notify.Reset();
+  StopSpawner(state);
   KillAndReapAll(state);
   while (!state->sockets.empty()) CloseNotifySocket(state->sockets.begin()->second);
   if (state->async_context != nullptr) {
@@ -231,6 +233,7 @@ bool ReadSpawnPlan(ArgReader& in, napi_value plan, SpawnArgs* args, ChildPlan* c
 // spawn({ paths, argv, env, inheritEnviron, envRemove, cwd, captureStdio, killGroupOnExit,
 //         parentDeathSignal, killOnTeardown, cpus, memNodes, cgroup, stdin, rlimits, newSession })
 //   -> { id, pid, stdoutFd, stderrFd, stdinFd } | { errno, stage, syscall }
+// In-process: the calling thread clones and waits for the child's exec.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = GetState(env);
@@ -255,21 +258,57 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (outcome.failed_stage != nullptr) {
     return FailureObject(env, outcome.failed_stage, outcome.failed_syscall, outcome.err);
   }
-  uint32_t id = StartWatch(state, outcome.pid, outcome.pidfd, args.kill_group_on_exit, args.kill_on_teardown);
-  if (id == 0) {
-    // Cannot watch it: do not leave it running unsupervised.
-    int err = errno;
-    KillAndReapUnwatched(outcome.pid, outcome.pidfd);
-    if (outcome.stdout_fd >= 0) close(outcome.stdout_fd);
-    if (outcome.stderr_fd >= 0) close(outcome.stderr_fd);
-    if (outcome.stdin_fd >= 0) close(outcome.stdin_fd);
-    return FailureObject(env, "watch", "uv_poll_start", err);
+  return WatchSpawned(env, state, outcome, args.kill_group_on_exit, args.kill_on_teardown);
+}
+
+// spawnAsync(plan) -> Promise<spawn's result>: the same plan and result, but the spawn
+// server clones the child (spawner_client.h); the loop only sends it a datagram. A
+// plan too large for one datagram is spawned in-process (the promise is then settled).
+Napi::Value SpawnAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonState* state = GetState(env);
+  ArgReader in(env, "spawnAsync");
+  SpawnRequest request = {};
+  ChildPlan& plan = request.plan;
+  SpawnArgs args;
+  if (!ReadSpawnPlan(in, info[0], &args, &plan)) return Napi::Value();
+
+  std::vector<char*> path_ptrs = PointersOf(args.paths);
+  std::vector<char*> argv_ptrs = PointersOf(args.argv);
+  std::vector<char*> env_ptrs = args.inherit_environ ? MergeWithEnviron(args.env, args.env_remove) : PointersOf(args.env);
+  plan.exec_paths = path_ptrs.data();
+  plan.argv = argv_ptrs.data();
+  plan.envp = env_ptrs.data();
+  plan.cwd = args.has_cwd ? args.cwd.c_str() : nullptr;
+  plan.cgroup_procs_fd = -1;
+  if (args.has_cgroup) request.cgroup_path = args.cgroup.c_str();
+  request.capture_stdio = args.capture_stdio;
+
+  napi_deferred deferred;
+  napi_value promise;
+  if (napi_create_promise(env, &deferred, &promise) != napi_ok) return Napi::Value();
+  AsyncSpawn spawn{&plan, args.capture_stdio, request.cgroup_path, args.kill_group_on_exit, args.kill_on_teardown};
+  SpawnOutcome failure;
+  Submitted submitted = SubmitSpawn(state, spawn, deferred, &failure);
+  if (submitted == Submitted::kSent) return Napi::Value(env, promise);
+  napi_value result;
+  if (submitted == Submitted::kFailed) {
+    result = FailureObject(env, failure.failed_stage, failure.failed_syscall, failure.err);
+  } else {
+    SpawnOutcome outcome = SpawnProc(request);
+    result = outcome.failed_stage != nullptr
+                 ? FailureObject(env, outcome.failed_stage, outcome.failed_syscall, outcome.err)
+                 : WatchSpawned(env, state, outcome, args.kill_group_on_exit, args.kill_on_teardown);
   }
-  return PlainObject(env, {{"id", Napi::Number::New(env, id)},
-                           {"pid", Napi::Number::New(env, outcome.pid)},
-                           {"stdoutFd", Napi::Number::New(env, outcome.stdout_fd)},
-                           {"stderrFd", Napi::Number::New(env, outcome.stderr_fd)},
-                           {"stdinFd", Napi::Number::New(env, outcome.stdin_fd)}});
+  if (result == nullptr) {
+    // An exception is pending (building the result failed): reject with it.
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, deferred, error);
+  } else {
+    napi_resolve_deferred(env, deferred, result);
+  }
+  return Napi::Value(env, promise);
 }
 
 // signal(id, signo, toGroup) -> true if the leader was signalled, false if it is gone.
@@ -384,6 +423,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_async_cleanup_hook(env, OnEnvironmentTeardown, state, nullptr);
 
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
   exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
   exports.Set("setWatchRef", Napi::Function::New(env, SetWatchRef, "setWatchRef"));
   exports.Set("makePipe", Napi::Function::New(env, MakePipe, "makePipe"));

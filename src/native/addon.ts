@@ -66,7 +66,10 @@ export interface NativeExit {
  * execve's 6 MiB ceiling, real dense arrays only.
  */
 interface RawAddon {
+  /** In-process: this thread clones the child and waits for its exec. */
   spawn(plan: SpawnPlan): SpawnSuccess | NativeFailure;
+  /** The same, through the environment's spawn server: the loop only sends a datagram. */
+  spawnAsync(plan: SpawnPlan): Promise<SpawnSuccess | NativeFailure>;
   signal(id: number, signal: number, toGroup: boolean): boolean;
   setWatchRef(id: number, ref: boolean): void;
   openNotifySocket(address: string): number | NativeFailure;

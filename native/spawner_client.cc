@@ -1,0 +1,483 @@
+#include "spawner_client.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "clone_child.h"
+#include "exit_watch.h"
+#include "js_values.h"
+#include "signal.h"
+#include "spawner_protocol.h"
+
+namespace proclaunch {
+
+struct PendingSpawn {
+  napi_deferred deferred;
+  bool kill_group_on_exit;
+  bool kill_on_teardown;
+  int stdin_fd;   // our ends of the pipes, -1 when none
+  int stdout_fd;
+  int stderr_fd;
+};
+
+struct Spawner {
+  uv_poll_t poll;  // first: the uv callbacks get the Spawner from it
+  AddonState* state;
+  int sock = -1;
+  pid_t pid = -1;
+  int pidfd = -1;
+  uint32_t next_id = 0;
+  std::unordered_map<uint32_t, PendingSpawn> pending;
+};
+
+namespace {
+
+void CloseIfOpen(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+void ClosePendingFds(PendingSpawn& p) {
+  CloseIfOpen(p.stdin_fd);
+  CloseIfOpen(p.stdout_fd);
+  CloseIfOpen(p.stderr_fd);
+}
+
+void WaitExited(int pidfd) {
+  siginfo_t info;
+  pollfd pfd{pidfd, POLLIN, 0};
+  while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+  }
+  while (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | WNOHANG, nullptr) < 0 && errno == EINTR) {
+  }
+}
+
+// The server binary lives beside the addon (build/Release, prebuilds/<platform>, the
+// sanitizer build): found from the addon's own file, so no path crosses the binding.
+std::string SpawnerPath() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&SpawnerPath), &info) == 0 || info.dli_fname == nullptr) return "";
+  std::string path = info.dli_fname;
+  size_t slash = path.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/proclaunch-spawner";
+}
+
+void OnSpawnerClosed(uv_handle_t* handle) {
+  Spawner* spawner = reinterpret_cast<Spawner*>(handle);
+  AddonState* state = spawner->state;
+  delete spawner;
+  state->HandleClosed();
+}
+
+// Ends our side of the server: its socket, its zombie, the poll handle. Pending
+// requests must have been settled or dropped by the caller.
+void CloseSpawner(Spawner* spawner) {
+  AddonState* state = spawner->state;
+  if (state->spawner == spawner) state->spawner = nullptr;
+  uv_poll_stop(&spawner->poll);
+  CloseIfOpen(spawner->sock);
+  if (spawner->pidfd >= 0) {
+    // EOF on its socket makes it exit; a server stuck for any reason gets SIGKILL.
+    syscall(SYS_pidfd_send_signal, spawner->pidfd, SIGKILL, nullptr, 0);
+    WaitExited(spawner->pidfd);
+    CloseIfOpen(spawner->pidfd);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&spawner->poll), OnSpawnerClosed);
+}
+
+void UpdateRef(Spawner* spawner) {
+  uv_handle_t* handle = reinterpret_cast<uv_handle_t*>(&spawner->poll);
+  if (spawner->pending.empty()) uv_unref(handle); else uv_ref(handle);
+}
+
+void SettleReply(Napi::Env env, AddonState* state, PendingSpawn& p, const SpawnReplyWire& reply, int pidfd) {
+  napi_value result;
+  if (reply.pid > 0 && pidfd >= 0 && reply.stage == 0) {
+    SpawnOutcome outcome;
+    outcome.pid = reply.pid;
+    outcome.pidfd = pidfd;
+    outcome.stdin_fd = p.stdin_fd;
+    outcome.stdout_fd = p.stdout_fd;
+    outcome.stderr_fd = p.stderr_fd;
+    p.stdin_fd = p.stdout_fd = p.stderr_fd = -1;  // now the watch's
+    result = WatchSpawned(env, state, outcome, p.kill_group_on_exit, p.kill_on_teardown);
+  } else {
+    // A child that failed before exec is ours to reap (CLONE_PARENT).
+    if (pidfd >= 0) {
+      WaitExited(pidfd);
+      close(pidfd);
+    }
+    ClosePendingFds(p);
+    const char* stage = "spawn-server";
+    const char* syscall_name = "recvmsg";
+    if (reply.stage == kStageClone) {
+      stage = "clone";
+      syscall_name = reply.used_clone3 ? "clone3" : "clone";
+    } else if (reply.stage != 0) {
+      DescribeStage(reply.stage, &stage, &syscall_name);
+    }
+    result = FailureObject(env, stage, syscall_name, reply.stage == 0 ? EPROTO : reply.err);
+  }
+  if (result == nullptr) napi_get_undefined(env, &result);
+  napi_resolve_deferred(env, p.deferred, result);
+}
+
+// The server is gone (crashed, killed): every request it had is answered with a clear
+// failure, and the next launch starts a new server.
+void FailAllPending(Napi::Env env, Spawner* spawner, int err) {
+  for (auto& [id, p] : spawner->pending) {
+    ClosePendingFds(p);
+    napi_resolve_deferred(env, p.deferred, FailureObject(env, "spawn-server", "recvmsg", err));
+  }
+  spawner->pending.clear();
+}
+
+// Reads one reply: 1 with one, 0 when none is waiting, -1 with errno at EOF or error.
+int ReadReply(int sock, SpawnReplyWire* reply, int* pidfd, int flags) {
+  iovec iov{reply, sizeof *reply};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return 0;
+  if (n <= 0) {
+    if (n == 0) errno = EPIPE;
+    return -1;
+  }
+  *pidfd = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      memcpy(pidfd, CMSG_DATA(c), sizeof(int));
+    }
+  }
+  if (static_cast<size_t>(n) != sizeof *reply) {
+    CloseIfOpen(*pidfd);
+    errno = EPROTO;
+    return -1;
+  }
+  return 1;
+}
+
+void OnSpawnerReadable(uv_poll_t* handle, int status, int /*events*/) {
+  Spawner* spawner = reinterpret_cast<Spawner*>(handle);
+  AddonState* state = spawner->state;
+  Napi::Env env(state->env);
+  Napi::HandleScope scope(env);
+  // One callback scope for every reply this wake-up: microtasks run once, after all.
+  napi_value resource;
+  napi_create_object(env, &resource);
+  napi_callback_scope callback_scope;
+  bool scoped = napi_open_callback_scope(env, resource, state->async_context, &callback_scope) == napi_ok;
+  int dead_errno = status < 0 ? -status : 0;
+  while (dead_errno == 0) {
+    SpawnReplyWire reply;
+    int pidfd = -1;
+    int r = ReadReply(spawner->sock, &reply, &pidfd, MSG_DONTWAIT);
+    if (r == 0) break;
+    if (r < 0) {
+      dead_errno = errno;
+      break;
+    }
+    auto it = spawner->pending.find(reply.id);
+    if (it == spawner->pending.end()) {
+      // Not ours (cannot happen): never leave a child unreaped.
+      if (pidfd >= 0) {
+        KillAndReapUnwatched(reply.pid, pidfd);
+      }
+      continue;
+    }
+    PendingSpawn p = it->second;
+    spawner->pending.erase(it);
+    SettleReply(env, state, p, reply, pidfd);
+  }
+  if (dead_errno != 0) {
+    FailAllPending(env, spawner, dead_errno);
+    CloseSpawner(spawner);
+  } else {
+    UpdateRef(spawner);
+  }
+  if (scoped) napi_close_callback_scope(env, callback_scope);
+}
+
+Spawner* StartSpawner(AddonState* state, SpawnOutcome* failure) {
+  std::string path = SpawnerPath();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    failure->failed_stage = "spawn-server";
+    failure->failed_syscall = "socketpair";
+    failure->err = errno;
+    return nullptr;
+  }
+  // Room for a few dozen launches in flight (capped by net.core.wmem_max).
+  int bytes = 4 * 1024 * 1024;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  char* paths[] = {path.data(), nullptr};
+  char name[] = "proclaunch-spawner";
+  char* argv[] = {name, nullptr};
+  char* envp[] = {nullptr};
+  SpawnRequest request = {};
+  request.plan.exec_paths = paths;
+  request.plan.argv = argv;
+  request.plan.envp = envp;
+  // Its 0-2 are ours, so that a proc's inherited stdio is the Node process's.
+  request.plan.stdin_mode = kStdinInherit;
+  request.plan.cgroup_procs_fd = -1;
+  request.plan.fd3_source = sv[1];
+  // It must die with the thread that made it (the environment's), even by SIGKILL.
+  request.plan.parent_death_signal = SIGKILL;
+  SpawnOutcome started = SpawnProc(request);
+  close(sv[1]);
+  if (started.failed_stage != nullptr) {
+    close(sv[0]);
+    failure->failed_stage = "spawn-server";
+    failure->failed_syscall = started.failed_syscall;
+    failure->err = started.err;
+    return nullptr;
+  }
+  Spawner* spawner = new Spawner();
+  spawner->state = state;
+  spawner->sock = sv[0];
+  spawner->pid = started.pid;
+  spawner->pidfd = started.pidfd;
+  int r = uv_poll_init(state->loop, &spawner->poll, spawner->sock);
+  if (r == 0) r = uv_poll_start(&spawner->poll, UV_READABLE, OnSpawnerReadable);
+  if (r != 0) {
+    close(spawner->sock);
+    syscall(SYS_pidfd_send_signal, spawner->pidfd, SIGKILL, nullptr, 0);
+    WaitExited(spawner->pidfd);
+    close(spawner->pidfd);
+    delete spawner;
+    failure->failed_stage = "spawn-server";
+    failure->failed_syscall = "uv_poll_start";
+    failure->err = -r;
+    return nullptr;
+  }
+  state->refs++;
+  UpdateRef(spawner);
+  return spawner;
+}
+
+// Appends the request's header and strings to `out`; false when it would not fit.
+bool EncodeRequest(const AsyncSpawn& spawn, uint32_t id, uint32_t fd_bits, std::vector<char>* out) {
+  const ChildPlan& plan = *spawn.plan;
+  SpawnRequestWire req = {};
+  req.id = id;
+  req.fds = fd_bits;
+  req.stdin_mode = plan.stdin_mode;
+  req.parent_death_signal = plan.parent_death_signal;
+  req.new_session = plan.new_session;
+  req.set_affinity = plan.set_affinity;
+  req.set_membind = plan.set_membind;
+  req.has_cwd = plan.cwd != nullptr;
+  req.rlimit_count = plan.rlimit_count;
+  memcpy(req.rlimits, plan.rlimits, sizeof req.rlimits);
+  memcpy(req.membind_mask, plan.membind_mask, sizeof req.membind_mask);
+  req.affinity = plan.affinity;
+  size_t bytes = sizeof req;
+  auto measure = [&bytes](char* const* list, uint32_t* count) {
+    for (char* const* s = list; *s != nullptr; s++, (*count)++) bytes += strlen(*s) + 1;
+  };
+  measure(plan.exec_paths, &req.path_count);
+  measure(plan.argv, &req.argv_count);
+  measure(plan.envp, &req.env_count);
+  if (plan.cwd != nullptr) bytes += strlen(plan.cwd) + 1;
+  if (bytes > kMaxRequestBytes) return false;
+  req.strings_bytes = static_cast<uint32_t>(bytes - sizeof req);
+  out->resize(bytes);
+  char* at = out->data();
+  memcpy(at, &req, sizeof req);
+  at += sizeof req;
+  auto put = [&at](const char* s) {
+    size_t n = strlen(s) + 1;
+    memcpy(at, s, n);
+    at += n;
+  };
+  for (char* const* s = plan.exec_paths; *s != nullptr; s++) put(*s);
+  for (char* const* s = plan.argv; *s != nullptr; s++) put(*s);
+  for (char* const* s = plan.envp; *s != nullptr; s++) put(*s);
+  if (plan.cwd != nullptr) put(plan.cwd);
+  return true;
+}
+
+ssize_t SendRequest(int sock, std::vector<char>& data, const int* fds, int fd_count) {
+  iovec iov{data.data(), data.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxRequestFds)] = {};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd_count > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * fd_count);
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+void Fail(SpawnOutcome* failure, const char* stage, const char* syscall_name, int err) {
+  failure->failed_stage = stage;
+  failure->failed_syscall = syscall_name;
+  failure->err = err;
+}
+
+}  // namespace
+
+Napi::Value WatchSpawned(Napi::Env env, AddonState* state, SpawnOutcome& outcome, bool kill_group_on_exit,
+                         bool kill_on_teardown) {
+  uint32_t id = StartWatch(state, outcome.pid, outcome.pidfd, kill_group_on_exit, kill_on_teardown);
+  if (id == 0) {
+    // Cannot watch it: do not leave it running unsupervised.
+    int err = errno;
+    KillAndReapUnwatched(outcome.pid, outcome.pidfd);
+    CloseIfOpen(outcome.stdout_fd);
+    CloseIfOpen(outcome.stderr_fd);
+    CloseIfOpen(outcome.stdin_fd);
+    return FailureObject(env, "watch", "uv_poll_start", err);
+  }
+  return PlainObject(env, {{"id", Napi::Number::New(env, id)},
+                           {"pid", Napi::Number::New(env, outcome.pid)},
+                           {"stdoutFd", Napi::Number::New(env, outcome.stdout_fd)},
+                           {"stderrFd", Napi::Number::New(env, outcome.stderr_fd)},
+                           {"stdinFd", Napi::Number::New(env, outcome.stdin_fd)}});
+}
+
+Submitted SubmitSpawn(AddonState* state, const AsyncSpawn& spawn, napi_deferred deferred, SpawnOutcome* failure) {
+  ChildPlan& plan = *spawn.plan;
+  Spawner* spawner = state->spawner;
+  uint32_t id = spawner == nullptr ? 1 : spawner->next_id + 1;
+  std::vector<char> data;
+  uint32_t fd_bits = 0;
+  if (plan.stdin_mode == kStdinPipe) fd_bits |= kFdStdin;
+  if (spawn.capture_stdio) fd_bits |= kFdStdout | kFdStderr;
+  if (spawn.cgroup_path != nullptr) fd_bits |= kFdCgroup;
+  if (!EncodeRequest(spawn, id, fd_bits, &data)) return Submitted::kTooLarge;
+
+  int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int cgroup_fd = -1;
+  auto close_all = [&]() {
+    CloseIfOpen(in_pipe[0]); CloseIfOpen(in_pipe[1]);
+    CloseIfOpen(out_pipe[0]); CloseIfOpen(out_pipe[1]);
+    CloseIfOpen(err_pipe[0]); CloseIfOpen(err_pipe[1]);
+    CloseIfOpen(cgroup_fd);
+  };
+  if ((fd_bits & kFdStdin) && pipe2(in_pipe, O_CLOEXEC) < 0) {
+    Fail(failure, "pipe", "pipe2", errno);
+    close_all();
+    return Submitted::kFailed;
+  }
+  if ((fd_bits & kFdStdout) && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)) {
+    Fail(failure, "pipe", "pipe2", errno);
+    close_all();
+    return Submitted::kFailed;
+  }
+  if (spawn.cgroup_path != nullptr) {
+    cgroup_fd = open(spawn.cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) {
+      Fail(failure, "cgroup", "open", errno);
+      close_all();
+      return Submitted::kFailed;
+    }
+  }
+  int fds[kMaxRequestFds];
+  int fd_count = 0;
+  if (fd_bits & kFdStdin) fds[fd_count++] = in_pipe[0];
+  if (fd_bits & kFdStdout) fds[fd_count++] = out_pipe[1];
+  if (fd_bits & kFdStderr) fds[fd_count++] = err_pipe[1];
+  if (fd_bits & kFdCgroup) fds[fd_count++] = cgroup_fd;
+
+  // A server that died since the last launch is replaced, once.
+  for (int attempt = 0;; attempt++) {
+    if (state->spawner == nullptr) {
+      state->spawner = StartSpawner(state, failure);
+      if (state->spawner == nullptr) {
+        close_all();
+        return Submitted::kFailed;
+      }
+    }
+    spawner = state->spawner;
+    ssize_t n = SendRequest(spawner->sock, data, fds, fd_count);
+    if (n >= 0) break;
+    int err = errno;
+    if ((err == EPIPE || err == ECONNRESET) && attempt == 0 && spawner->pending.empty()) {
+      CloseSpawner(spawner);
+      continue;
+    }
+    close_all();
+    // A full socket (many launches in flight with large environments): in-process.
+    if (err == EAGAIN || err == EMSGSIZE || err == ENOBUFS) return Submitted::kTooLarge;
+    Fail(failure, "spawn-server", "sendmsg", err);
+    return Submitted::kFailed;
+  }
+  // The ids in a request are the server's: re-stamp if a restart reset them.
+  spawner->next_id = id;
+  // The kernel holds the child's ends in the message now.
+  CloseIfOpen(in_pipe[0]);
+  CloseIfOpen(out_pipe[1]);
+  CloseIfOpen(err_pipe[1]);
+  CloseIfOpen(cgroup_fd);
+  spawner->pending.emplace(id, PendingSpawn{deferred, spawn.kill_group_on_exit, spawn.kill_on_teardown, in_pipe[1],
+                                            out_pipe[0], err_pipe[0]});
+  UpdateRef(spawner);
+  return Submitted::kSent;
+}
+
+void StopSpawner(AddonState* state) {
+  Spawner* spawner = state->spawner;
+  if (spawner == nullptr) return;
+  uv_poll_stop(&spawner->poll);
+  // The server answers what it has, then sees EOF and exits.
+  shutdown(spawner->sock, SHUT_WR);
+  int flags = fcntl(spawner->sock, F_GETFL);
+  if (flags >= 0) fcntl(spawner->sock, F_SETFL, flags & ~O_NONBLOCK);
+  while (!spawner->pending.empty()) {
+    SpawnReplyWire reply;
+    int pidfd = -1;
+    if (ReadReply(spawner->sock, &reply, &pidfd, 0) <= 0) break;
+    auto it = spawner->pending.find(reply.id);
+    bool keep = it != spawner->pending.end() && !it->second.kill_on_teardown && reply.stage == 0;
+    if (pidfd >= 0) {
+      if (keep) {
+        close(pidfd);  // left running on purpose (parentDeathSignal: false)
+      } else {
+        KillAndReapUnwatched(reply.pid, pidfd);
+      }
+    }
+    if (it != spawner->pending.end()) {
+      ClosePendingFds(it->second);
+      spawner->pending.erase(it);
+    }
+  }
+  // Promises of launches still pending stay unsettled: no JS runs any more.
+  for (auto& [id, p] : spawner->pending) ClosePendingFds(p);
+  spawner->pending.clear();
+  CloseSpawner(spawner);
+}
+
+}  // namespace proclaunch
