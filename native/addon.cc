@@ -311,6 +311,12 @@ Napi::Value SpawnAsync(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
+// stopSpawner() -> true when the spawn server is gone (reaped, its fds closed), false
+// while launches are in flight through it.
+Napi::Value StopSpawnerNow(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), StopIdleSpawner(GetState(info.Env())));
+}
+
 // signal(id, signo, toGroup) -> true if the leader was signalled, false if it is gone.
 Napi::Value Signal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -424,6 +430,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
+  exports.Set("stopSpawner", Napi::Function::New(env, StopSpawnerNow, "stopSpawner"));
   exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
   exports.Set("setWatchRef", Napi::Function::New(env, SetWatchRef, "setWatchRef"));
   exports.Set("makePipe", Napi::Function::New(env, MakePipe, "makePipe"));

@@ -54,7 +54,9 @@ pid_t CloneChild(ChildPlan& plan, void* stack, int cgroup_fd, unsigned long extr
     clone_args args = {};
     args.flags = flags | CLONE_INTO_CGROUP;
     args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-    args.exit_signal = SIGCHLD;
+    // With CLONE_PARENT the kernel wants 0 here and gives the child the caller's own
+    // exit signal (SIGCHLD: the caller was started with it).
+    args.exit_signal = (extra_flags & CLONE_PARENT) != 0 ? 0 : SIGCHLD;
     args.stack = reinterpret_cast<uint64_t>(stack);
     args.stack_size = kChildStackSize;
     args.cgroup = static_cast<uint64_t>(cgroup_fd);

@@ -448,6 +448,14 @@ Submitted SubmitSpawn(AddonState* state, const AsyncSpawn& spawn, napi_deferred 
   return Submitted::kSent;
 }
 
+bool StopIdleSpawner(AddonState* state) {
+  Spawner* spawner = state->spawner;
+  if (spawner == nullptr) return true;
+  if (!spawner->pending.empty()) return false;
+  CloseSpawner(spawner);
+  return true;
+}
+
 void StopSpawner(AddonState* state) {
   Spawner* spawner = state->spawner;
   if (spawner == nullptr) return;

@@ -32,6 +32,11 @@ Submitted SubmitSpawn(AddonState* state, const AsyncSpawn& spawn, napi_deferred 
 Napi::Value WatchSpawned(Napi::Env env, AddonState* state, SpawnOutcome& outcome, bool kill_group_on_exit,
                          bool kill_on_teardown);
 
+// Ends the server now if it has no launch in flight (the next launch starts another):
+// its socket and pidfd are closed and it is reaped before this returns. False when
+// launches are still in flight.
+bool StopIdleSpawner(AddonState* state);
+
 // Environment teardown: lets the server finish what it was sent, kills and reaps (or,
 // for kill_on_teardown false, lets go) what it started, then waits for it to exit.
 void StopSpawner(AddonState* state);
