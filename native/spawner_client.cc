@@ -187,12 +187,17 @@ void OnSpawnerReadable(uv_poll_t* handle, int status, int /*events*/) {
   napi_create_object(env, &resource);
   napi_callback_scope callback_scope;
   bool scoped = napi_open_callback_scope(env, resource, state->async_context, &callback_scope) == napi_ok;
-  int dead_errno = status < 0 ? -status : 0;
-  while (dead_errno == 0) {
+  // On an error (libuv reports the peer's death with unread requests as POLLERR), the
+  // replies already queued are still read first: each is a child of ours.
+  int dead_errno = 0;
+  for (;;) {
     SpawnReplyWire reply;
     int pidfd = -1;
     int r = ReadReply(spawner->sock, &reply, &pidfd, MSG_DONTWAIT);
-    if (r == 0) break;
+    if (r == 0) {
+      if (status < 0) dead_errno = EPIPE;
+      break;
+    }
     if (r < 0) {
       dead_errno = errno;
       break;
@@ -210,6 +215,10 @@ void OnSpawnerReadable(uv_poll_t* handle, int status, int /*events*/) {
     SettleReply(env, state, p, reply, pidfd);
   }
   if (dead_errno != 0) {
+    // ECONNRESET when it died with requests unread, else EPIPE.
+    int so_error = 0;
+    socklen_t length = sizeof so_error;
+    if (getsockopt(spawner->sock, SOL_SOCKET, SO_ERROR, &so_error, &length) == 0 && so_error != 0) dead_errno = so_error;
     FailAllPending(env, spawner, dead_errno);
     CloseSpawner(spawner);
   } else {
