@@ -7,9 +7,12 @@
  * `c-limit-unshare` gives each child a private 3-entry fd table (CLONE_FILES +
  * CLOSE_RANGE_UNSHARE) instead of a copy of the parent's. `bun` and `deno` are those
  * runtimes' own launch APIs (Bun.spawn, Deno.Command), each round a run of the runtime.
+ * `native-inline` is NativeProcLauncher cloning on the event loop's thread
+ * (PROCLAUNCH_SPAWNER=inline), as before the spawn server: the before/after in one run.
  */
 export type ContenderName =
   | 'native'
+  | 'native-inline'
   | 'child_process'
   | 'execa'
   | 'tinyexec'
