@@ -41,6 +41,9 @@ struct Spawner {
   int pidfd = -1;
   uint32_t next_id = 0;
   std::unordered_map<uint32_t, PendingSpawn> pending;
+  // The credentials it was started with: its children get them, not ours of the moment.
+  uid_t uid, euid;
+  gid_t gid, egid;
 };
 
 namespace {
@@ -264,6 +267,10 @@ Spawner* StartSpawner(AddonState* state, SpawnOutcome* failure) {
     return nullptr;
   }
   Spawner* spawner = new Spawner();
+  spawner->uid = getuid();
+  spawner->euid = geteuid();
+  spawner->gid = getgid();
+  spawner->egid = getegid();
   spawner->state = state;
   spawner->sock = sv[0];
   spawner->pid = started.pid;
@@ -288,7 +295,11 @@ Spawner* StartSpawner(AddonState* state, SpawnOutcome* failure) {
 
 // Appends the request's header and strings to `out`; false when it would not fit.
 bool EncodeRequest(const AsyncSpawn& spawn, uint32_t id, uint32_t fd_bits, std::vector<char>* out) {
-  const ChildPlan& plan = *spawn.plan;
+  ChildPlan plan = *spawn.plan;
+  // The server's cwd is ours as it was when it started: send the one of the moment
+  // (process.chdir since then). A cwd we cannot name (deleted) is left inherited.
+  char cwd[4096];
+  if (plan.cwd == nullptr && getcwd(cwd, sizeof cwd) != nullptr) plan.cwd = cwd;
   SpawnRequestWire req = {};
   req.id = id;
   req.fds = fd_bits;
@@ -421,6 +432,16 @@ Submitted SubmitSpawn(AddonState* state, const AsyncSpawn& spawn, napi_deferred 
   if (fd_bits & kFdStderr) fds[fd_count++] = err_pipe[1];
   if (fd_bits & kFdCgroup) fds[fd_count++] = cgroup_fd;
 
+  // process.setuid() and friends since the server started: its children would get the
+  // old credentials. Replace an idle server; a busy one leaves this launch in-process.
+  if (spawner != nullptr && (spawner->uid != getuid() || spawner->euid != geteuid() ||
+                             spawner->gid != getgid() || spawner->egid != getegid())) {
+    if (!spawner->pending.empty()) {
+      close_all();
+      return Submitted::kTooLarge;
+    }
+    CloseSpawner(spawner);
+  }
   // A server that died since the last launch is replaced, once.
   for (int attempt = 0;; attempt++) {
     if (state->spawner == nullptr) {

@@ -21,7 +21,7 @@ struct AsyncSpawn {
 
 enum class Submitted {
   kSent,      // the deferred settles when the reply comes
-  kTooLarge,  // the plan does not fit a datagram: spawn it in-process
+  kTooLarge,  // the plan does not fit a datagram (or the server cannot take it now): spawn it in-process
   kFailed,    // *failure says why; nothing was started
 };
 

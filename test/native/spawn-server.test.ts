@@ -91,6 +91,26 @@ describe('the spawn server', () => {
     await launcher.dispose();
   });
 
+  it('a proc without cwd starts in our cwd of the moment, not the one the server started in', async () => {
+    const launcher = new NativeProcLauncher();
+    await (await launcher.launch('warm', { command: { program: '/bin/true' } })).exit;
+    const before = process.cwd();
+    process.chdir('/tmp');
+    try {
+      const result = await launcher.launch('pwd', { command: { program: '/bin/pwd' }, wantStdio: true });
+      if (result.stdio.kind !== 'captured') throw new Error('stdio not captured');
+      result.stdio.stderr.resume();
+      let out = '';
+      result.stdio.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
+      await waitFor(() => out.endsWith('\n'), 'pwd output');
+      expect(out).toBe('/tmp\n');
+    } finally {
+      process.chdir(before);
+      await launcher.dispose();
+    }
+  });
+
   it('one that died while idle is replaced at the next launch', async () => {
     const launcher = new NativeProcLauncher();
     await (await launcher.launch('first', { command: { program: '/bin/true' } })).exit;
