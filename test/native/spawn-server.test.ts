@@ -1,7 +1,10 @@
 // The spawn server (native/spawner.cc): the proc's own peak memory whatever our heap,
 // one server per environment that goes with the last launcher, and a dead server is
 // replaced or reported, never a hang.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
@@ -9,6 +12,8 @@ import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
 import { allPids, isSpawnServer, openFds, readStat, waitFor, zombieChildren } from '../helpers/proc-table.js';
 
 const GNU_TIME = '/usr/bin/time';
+// Host processes load the compiled package (npm test builds it first).
+const entry = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'index.js')).href;
 // bytes('\x01') * n touches every page (a zero-filled bytearray might not).
 const TOUCH_60MB = ['-c', "b = b'\\x01' * (60 * 1024 * 1024)"];
 
@@ -165,5 +170,52 @@ describe('the spawn server', () => {
     expect(new Set(results.map((r) => r.pid)).size).toBe(64);
     await launcher.dispose();
     expect(zombieChildren()).toEqual([]);
+  });
+
+  it('dies with a SIGKILLed parent, as do its procs; a worker that ends takes its own server along', async () => {
+    // The host launches one proc from its main thread and one from a worker, prints their
+    // pids, then the worker ends (its environment's server must go) and the host waits.
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const launch = \`import(\${JSON.stringify(${JSON.stringify(entry)})}).then(async ({ NativeProcLauncher }) => {
+        const l = new NativeProcLauncher();
+        const r = await l.launch('s', { command: { program: '/bin/sleep', args: ['1000'] } });
+        return r.pid;
+      })\`;
+      (async () => {
+        const mainPid = await eval(launch);
+        const worker = new Worker(\`const { parentPort } = require('node:worker_threads'); \${launch}.then((pid) => parentPort.postMessage(pid));\`, { eval: true });
+        const workerPid = await new Promise((resolve) => worker.once('message', resolve));
+        console.log(JSON.stringify({ mainPid, workerPid, servers: 'see /proc' }));
+        process.stdin.once('data', async () => { await worker.terminate(); console.log('worker-ended'); });
+        setInterval(() => {}, 1000);
+      })();`;
+    const host = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      host.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      await waitFor(() => out.includes('\n'), 'the host to launch its procs', 60_000);
+      const { mainPid, workerPid } = JSON.parse(out.slice(0, out.indexOf('\n'))) as { mainPid: number; workerPid: number };
+      const serversOf = (pid: number): number[] => allPids().filter((p) => readStat(p)?.ppid === pid && isSpawnServer(p));
+      // One per environment, both children of the host, as are the procs (CLONE_PARENT).
+      expect(serversOf(host.pid!)).toHaveLength(2);
+      expect(readStat(mainPid)!.ppid).toBe(host.pid);
+      expect(readStat(workerPid)!.ppid).toBe(host.pid);
+      const [first, second] = serversOf(host.pid!);
+      host.stdin!.write('end the worker\n');
+      await waitFor(() => out.includes('worker-ended'), 'the worker to end', 60_000);
+      // The worker's proc and server went with it; the main thread's are still there.
+      await waitFor(() => serversOf(host.pid!).length === 1, 'the worker\'s server to go', 60_000);
+      await waitFor(() => readStat(workerPid) === null || readStat(workerPid)!.state === 'Z', 'the worker\'s proc to die', 60_000);
+      const [left] = serversOf(host.pid!);
+      expect([first, second]).toContain(left);
+      host.kill('SIGKILL');
+      await once(host, 'exit');
+      // Reparented and killed by PR_SET_PDEATHSIG: gone, not orphaned.
+      await waitFor(() => readStat(left!) === null, 'the main server to die with the host', 60_000);
+      await waitFor(() => readStat(mainPid) === null, 'the main proc to die with the host', 60_000);
+    } finally {
+      if (host.exitCode === null && host.signalCode === null) host.kill('SIGKILL');
+    }
   });
 });
