@@ -9,6 +9,8 @@
         "native/clone3.cc",
         "native/clone_child.cc",
         "native/spawner_client.cc",
+        "native/spawn_exports.cc",
+        "native/spawner_wire.cc",
         "native/exit_watch.cc",
         "native/signal.cc",
         "native/notify_socket.cc",
