@@ -7,6 +7,10 @@
         "native/spawn.cc",
         "native/child.cc",
         "native/clone3.cc",
+        "native/clone_child.cc",
+        "native/spawner_client.cc",
+        "native/spawn_exports.cc",
+        "native/spawner_wire.cc",
         "native/exit_watch.cc",
         "native/signal.cc",
         "native/notify_socket.cc",
@@ -18,6 +22,17 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none" }]
+      ]
+    },
+    {
+      "target_name": "proclaunch-spawner",
+      "type": "executable",
+      "sources": ["native/spawner.cc", "native/child.cc", "native/clone_child.cc", "native/clone3.cc"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-fno-exceptions", "-fno-rtti"],
+      "ldflags": ["-static-libgcc", "-Wl,--as-needed"],
       "conditions": [
         ["OS!='linux'", { "type": "none" }]
       ]

@@ -12,6 +12,7 @@ namespace proclaunch {
 
 struct Watch;
 struct NotifySocket;
+struct Spawner;
 
 struct AddonState {
   napi_env env = nullptr;
@@ -21,6 +22,7 @@ struct AddonState {
   Napi::FunctionReference on_notify;  // (socketId, pid, uid, text)
   std::unordered_map<uint32_t, Watch*> watches;
   std::unordered_map<uint32_t, NotifySocket*> sockets;
+  Spawner* spawner = nullptr;  // the spawn server, started on the first spawnAsync
   uint32_t next_id = 0;  // ids start at 1; 0 means "none"
   // Open uv handles + 1 for the environment itself; freed when it reaches zero, so
   // close callbacks that run after environment teardown still find valid state.

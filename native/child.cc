@@ -134,6 +134,17 @@ int RunChild(void* arg) {
     }
   }
 
+  // Only the spawn server is started with one (its request socket).
+  int first_closed = 3;
+  if (plan->fd3_source > 0) {
+    if (plan->fd3_source == 3) {
+      fcntl(3, F_SETFD, 0);
+    } else if (dup2(plan->fd3_source, 3) < 0) {
+      FailChild(plan, kStageStdio, errno);
+    }
+    first_closed = 4;
+  }
+
   // Last, so a low nofile or as limit cannot break the steps above.
   for (int i = 0; i < plan->rlimit_count; i++) {
     struct { uint64_t soft, hard; } limit = {plan->rlimits[i].soft, plan->rlimits[i].hard};  // the kernel's rlimit64
@@ -144,7 +155,7 @@ int RunChild(void* arg) {
 
   // What is left above stderr (the pipe ends we dup'd, fds of the parent below them)
   // closes at exec.
-  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+  if (syscall(SYS_close_range, static_cast<unsigned>(first_closed), ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     FailChild(plan, kStageCloseRange, errno);
   }
 

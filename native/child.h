@@ -60,6 +60,7 @@ struct ChildPlan {
   ChildError* error;        // where a failure is reported
   int unshare_from;         // first fd the child does not need from the shared table
   int cgroup_procs_fd;      // -1, or an open cgroup.procs to move into before exec
+  int fd3_source;           // > 0: dup'd onto fd 3 and kept across exec (the spawn server's socket)
   int parent_death_signal;  // 0: none
   pid_t parent_pid;
   bool new_session;         // setsid() instead of setpgid(0, 0)

@@ -1,6 +1,6 @@
 #include "spawn.h"
 
-#include "clone3.h"
+#include "clone_child.h"
 
 #include <errno.h>
 #include <linux/sched.h>
@@ -16,30 +16,6 @@
 namespace proclaunch {
 namespace {
 
-// The child runs only the short RunChild frame plus libc wrappers on this stack.
-constexpr size_t kChildStackSize = 64 * 1024;
-
-struct StageInfo {
-  const char* stage;
-  const char* syscall;
-};
-
-const StageInfo kStages[] = {
-    {"unknown", "unknown"},
-    {"setsid", "setsid"},
-    {"parent-death-signal", "prctl"},
-    {"cgroup", "write"},
-    {"affinity", "sched_setaffinity"},
-    {"membind", "set_mempolicy"},
-    {"chdir", "chdir"},
-    {"stdin", "open"},
-    {"stdio", "dup2"},
-    {"close-range", "close_range"},
-    {"exec", "execve"},
-    {"rlimit", "prlimit"},
-    {"setpgid", "setpgid"},
-};
-
 // One stack per spawning thread (main or worker), never shared: with CLONE_VFORK the
 // thread is suspended while its child runs, so one stack per thread is enough.
 void* ThreadChildStack() {
@@ -51,48 +27,6 @@ void* ThreadChildStack() {
     stack = mem;
   }
   return stack;
-}
-
-// Starts the child. With a cgroup, clone3(CLONE_INTO_CGROUP) puts it there atomically;
-// where clone3 is unavailable the child moves itself (cgroup.procs) before exec.
-// Returns the pid, or -1 with *err and *syscall_name set.
-pid_t CloneChild(ChildPlan& plan, void* stack, int cgroup_fd, int* pidfd, int* err,
-                 const char** syscall_name) {
-  constexpr unsigned long kFlags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_FILES;
-  if (cgroup_fd >= 0 && HaveClone3Trampoline()) {
-    clone_args args = {};
-    args.flags = kFlags | CLONE_INTO_CGROUP;
-    args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-    args.exit_signal = SIGCHLD;
-    args.stack = reinterpret_cast<uint64_t>(stack);
-    args.stack_size = kChildStackSize;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-    long r = Clone3WithFunction(&args, sizeof args, RunChild, &plan);
-    if (r > 0) return static_cast<pid_t>(r);
-    if (r != -ENOSYS && r != -E2BIG) {
-      *err = static_cast<int>(-r);
-      *syscall_name = "clone3";
-      return -1;
-    }
-  }
-  if (cgroup_fd >= 0) {
-    plan.cgroup_procs_fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-    if (plan.cgroup_procs_fd < 0) {
-      *err = errno;
-      *syscall_name = "open";
-      return -1;
-    }
-  }
-  if (plan.cgroup_procs_fd >= plan.unshare_from) plan.unshare_from = plan.cgroup_procs_fd + 1;
-  pid_t pid = clone(RunChild, static_cast<char*>(stack) + kChildStackSize, kFlags | SIGCHLD,
-                    &plan, pidfd);
-  if (pid < 0) {
-    *err = errno;
-    *syscall_name = "clone";
-  }
-  if (plan.cgroup_procs_fd >= 0) close(plan.cgroup_procs_fd);
-  plan.cgroup_procs_fd = -1;
-  return pid;
 }
 
 void CloseIfOpen(int& fd) {
@@ -143,6 +77,7 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   if (out_pipe[1] >= plan.unshare_from) plan.unshare_from = out_pipe[1] + 1;
   if (err_pipe[1] >= plan.unshare_from) plan.unshare_from = err_pipe[1] + 1;
   if (in_pipe[0] >= plan.unshare_from) plan.unshare_from = in_pipe[0] + 1;
+  if (plan.fd3_source >= plan.unshare_from) plan.unshare_from = plan.fd3_source + 1;
 
   void* stack = ThreadChildStack();
   if (stack == nullptr) {
@@ -168,7 +103,7 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
   int pidfd = -1;
   int clone_errno = 0;
   const char* clone_syscall = "clone";
-  pid_t pid = CloneChild(plan, stack, cgroup_fd, &pidfd, &clone_errno, &clone_syscall);
+  pid_t pid = CloneChild(plan, stack, cgroup_fd, 0, &pidfd, &clone_errno, &clone_syscall);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   CloseIfOpen(cgroup_fd);
 
@@ -190,9 +125,10 @@ SpawnOutcome SpawnProc(SpawnRequest& request) {
     }
     close(pidfd);
     close_pipes();
-    int stage = record.stage;
-    if (stage < 0 || stage >= static_cast<int>(sizeof kStages / sizeof kStages[0])) stage = 0;
-    return ParentFailure(kStages[stage].stage, kStages[stage].syscall, record.err);
+    const char* stage_name;
+    const char* syscall_name;
+    DescribeStage(record.stage, &stage_name, &syscall_name);
+    return ParentFailure(stage_name, syscall_name, record.err);
   }
 
   SpawnOutcome out;

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const prebuiltDir = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
 export const sourceBuildDir = join(packageRoot, 'build', 'Release');
-export const BINARIES = ['proclaunch.node', 'proclaunch-watchdog'];
+export const BINARIES = ['proclaunch.node', 'proclaunch-watchdog', 'proclaunch-spawner'];
+/** The helper executables beside the addon. */
+export const EXECUTABLES = ['proclaunch-watchdog', 'proclaunch-spawner'];
 
 export function log(message) {
   process.stderr.write(`proclaunch: ${message}\n`);
@@ -42,10 +44,12 @@ export function checkBinaries(dir) {
   for (const name of BINARIES) {
     if (!existsSync(join(dir, name))) return `${join(dir, name)} is not there`;
   }
-  try {
-    accessSync(join(dir, 'proclaunch-watchdog'), constants.X_OK);
-  } catch {
-    return `${join(dir, 'proclaunch-watchdog')} is not executable`;
+  for (const name of EXECUTABLES) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+    } catch {
+      return `${join(dir, name)} is not executable`;
+    }
   }
   const manifest = readManifest(dir);
   if (manifest !== undefined) {

@@ -1,4 +1,4 @@
-// prepack: build the addon and put it, with the watchdog and a manifest of what it
+// prepack: build the addon and put it, with the watchdog, the spawn server and a manifest of what it
 // needs (read off the binaries), in prebuilds/<platform>-<arch>/ for the tarball.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -8,9 +8,12 @@
  * CLOSE_RANGE_UNSHARE) instead of a copy of the parent's. `bun` and `deno` are those
  * runtimes' own launch APIs (Bun.spawn, Deno.Command), each round a run of the runtime.
  * `slurm` is SlurmProcLauncher; `srun` a raw `srun --jobid J --overlap` step, its baseline.
+ * `native-inline` is NativeProcLauncher cloning on the event loop's thread
+ * (PROCLAUNCH_SPAWNER=inline), as before the spawn server: the before/after in one run.
  */
 export type ContenderName =
   | 'native'
+  | 'native-inline'
   | 'child_process'
   | 'execa'
   | 'tinyexec'

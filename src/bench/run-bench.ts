@@ -105,7 +105,7 @@ async function runScenario(scenario: Scenario, context: BenchContext): Promise<S
 
 async function loadTools(registry: CleanupRegistry, progress: Progress): Promise<BenchTools> {
   progress.label('loading launchers, Bun and Deno, and compiling bench/c-limit.c');
-  const { available, skipped } = await loadOneShots(['native', 'child_process', 'execa', 'tinyexec']);
+  const { available, skipped } = await loadOneShots(['native', 'native-inline', 'child_process', 'execa', 'tinyexec']);
   const runtimes = await loadRuntimes();
   return { oneShots: available, oneShotSkipped: skipped, cLimit: await buildCLimit(registry), runtimes: runtimes.available, runtimeSkipped: runtimes.skipped };
 }

@@ -66,7 +66,12 @@ export interface NativeExit {
  * execve's 6 MiB ceiling, real dense arrays only.
  */
 interface RawAddon {
+  /** In-process: this thread clones the child and waits for its exec. */
   spawn(plan: SpawnPlan): SpawnSuccess | NativeFailure;
+  /** The same, through the environment's spawn server: the loop only sends a datagram. */
+  spawnAsync(plan: SpawnPlan): Promise<SpawnSuccess | NativeFailure>;
+  /** Ends the spawn server if no launch is in flight through it; true when it is gone. */
+  stopSpawner(): boolean;
   signal(id: number, signal: number, toGroup: boolean): boolean;
   setWatchRef(id: number, ref: boolean): void;
   openNotifySocket(address: string): number | NativeFailure;
@@ -110,6 +115,18 @@ export function addon(): RawAddon {
   );
   loaded = raw;
   return raw;
+}
+
+// Launchers that have used the spawn server and are not disposed: the last one to go
+// ends it, so a disposed launcher leaves no process and no fd behind.
+let spawnerUsers = 0;
+
+export function useSpawner(): void {
+  spawnerUsers++;
+}
+
+export function releaseSpawner(): void {
+  if (--spawnerUsers === 0) addon().stopSpawner();
 }
 
 /** The watchdog executable built beside the addon. */

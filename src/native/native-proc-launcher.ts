@@ -17,7 +17,7 @@ import { normalizeLaunch, type NormalizedLaunch } from '../common/normalize-laun
 import { nameOfSignal, resolveSignal } from '../common/signals.js';
 import { codeOfErrno, describeErrno } from '../common/system-error.js';
 import { checkBoolean, checkKnownKeys, checkProcId, checkString, checkTimeoutMs, describeValue, isPlainObject } from '../common/validate.js';
-import { addon, isFailure, onExit, type NativeExit, type NativeFailure, type SpawnPlan } from './addon.js';
+import { addon, isFailure, onExit, releaseSpawner, useSpawner, type NativeExit, type NativeFailure, type SpawnPlan, type SpawnSuccess } from './addon.js';
 import { readableFromFd, teeIntoTail } from './captured-stdio.js';
 import { CgroupTree } from './cgroup-tree.js';
 import { countGroupMembers } from './group-members.js';
@@ -72,6 +72,11 @@ export class NativeProcLauncher implements ProcLauncher {
   readonly #keepAlive: boolean;
   readonly #cgroups: CgroupTree | undefined;
   readonly #watchdog: ParentDeathWatchdog | undefined;
+  readonly #inline = process.env['PROCLAUNCH_SPAWNER'] === 'inline';
+  /** Ids whose spawn the server has not answered yet (with what was asked of them meanwhile), and the launches in flight. */
+  readonly #starting = new Map<string, { terminateMs: number; kill: boolean }>();
+  #usesSpawner = false;
+  readonly #launches = new Set<Promise<unknown>>();
   #disposed = false;
 
   constructor(options: NativeProcLauncherOptions = {}) {
@@ -113,6 +118,25 @@ export class NativeProcLauncher implements ProcLauncher {
         stage: 'validate',
       });
     }
+    if (this.#starting.has(launch.procId)) {
+      throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": a proc with this id is still starting`, {
+        code: 'EEXIST',
+        errno: 17,
+        stage: 'validate',
+      });
+    }
+    this.#starting.set(launch.procId, { terminateMs: Infinity, kill: false });
+    const started = this.#start(launch);
+    this.#launches.add(started);
+    try {
+      return await started;
+    } finally {
+      this.#launches.delete(started);
+      this.#starting.delete(launch.procId);
+    }
+  }
+
+  async #start(launch: NormalizedLaunch): Promise<LaunchResult> {
     const captureStderr = launch.wantStdio || launch.tailLines > 0;
     const plan = this.#planFor(launch, captureStderr);
     const leaf = this.#cgroups?.createLeaf(launch.procId);
@@ -123,7 +147,7 @@ export class NativeProcLauncher implements ProcLauncher {
       // may or may not still be listed).
       plan.killGroupOnExit = false;
     }
-    const spawned = addon().spawn(plan);
+    const spawned = await this.#spawn(plan);
     if (isFailure(spawned)) {
       if (leaf !== undefined) void this.#cgroups!.removeLeaf(leaf);
       throw launchError(launch, spawned);
@@ -139,7 +163,23 @@ export class NativeProcLauncher implements ProcLauncher {
     // The deadline and abort reach this proc only, never a later one with the same id.
     const exit = superviseRun(proc.exit, launch.limits, (graceMs) => this.#terminateProc(proc, graceMs));
     closeAtExit(stdin, proc.exit);
+    // terminate/kill/dispose came while the spawn server was starting it: apply them now.
+    const early = this.#starting.get(launch.procId);
+    this.#starting.delete(launch.procId);
+    if (this.#disposed || early?.kill === true) this.#killTree(proc);
+    else if (early !== undefined && early.terminateMs !== Infinity) this.#terminateProc(proc, early.terminateMs);
     return { pid: spawned.pid, startedAt, stdio, stdin, exit };
+  }
+
+  // The spawn server clones the proc off the event loop (and from a small address space,
+  // so its maxrss is its own); PROCLAUNCH_SPAWNER=inline clones on this thread instead.
+  async #spawn(plan: SpawnPlan): Promise<SpawnSuccess | NativeFailure> {
+    if (this.#inline) return addon().spawn(plan);
+    if (!this.#usesSpawner) {
+      this.#usesSpawner = true;
+      useSpawner();
+    }
+    return addon().spawnAsync(plan);
   }
 
   // A method of its own so the exit closure holds only what it needs, not the
@@ -177,6 +217,8 @@ export class NativeProcLauncher implements ProcLauncher {
     checkTimeoutMs(timeoutMs, 'timeoutMs');
     const proc = this.#procs.get(procId);
     if (proc !== undefined) this.#terminateProc(proc, timeoutMs);
+    const early = this.#starting.get(procId);
+    if (early !== undefined) early.terminateMs = Math.min(early.terminateMs, timeoutMs);
   }
 
   #terminateProc(proc: LiveProc, timeoutMs: number): void {
@@ -195,14 +237,22 @@ export class NativeProcLauncher implements ProcLauncher {
     checkProcId(procId);
     const proc = this.#procs.get(procId);
     if (proc !== undefined) this.#killTree(proc);
+    const early = this.#starting.get(procId);
+    if (early !== undefined) early.kill = true;
   }
 
   /** Kills every proc still running and resolves once every exit has been observed. */
   async dispose(): Promise<void> {
     this.#disposed = true;
+    // Launches in flight join #procs (and are killed by launch itself) once answered.
+    await Promise.allSettled([...this.#launches]);
     const pending = [...this.#procs.values()];
     for (const proc of pending) this.#killTree(proc);
     await Promise.all(pending.map((proc) => proc.exit));
+    if (this.#usesSpawner) {
+      this.#usesSpawner = false;
+      releaseSpawner();
+    }
     await this.#watchdog?.stop();
     await this.#cgroups?.dispose();
     liveLaunchers.delete(this);

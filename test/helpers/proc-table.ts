@@ -42,12 +42,24 @@ export function zombieChildren(parent = process.pid): number[] {
   });
 }
 
-/** Live (non-zombie) direct children of `parent`. */
+/**
+ * Live (non-zombie) direct children of `parent`, except the native launcher's spawn
+ * server: a helper that lives while a launcher that used it does (its own test,
+ * test/native/spawn-server.test.ts, proves it goes at dispose and with us).
+ */
 export function liveChildren(parent = process.pid): number[] {
   return allPids().filter((pid) => {
     const stat = readStat(pid);
-    return stat !== null && stat.ppid === parent && stat.state !== 'Z';
+    return stat !== null && stat.ppid === parent && stat.state !== 'Z' && !isSpawnServer(pid);
   });
+}
+
+export function isSpawnServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8') === 'proclaunch-spaw\n';
+  } catch {
+    return false;
+  }
 }
 
 export function openFds(): string[] {

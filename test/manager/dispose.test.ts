@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { NativeProcLauncher } from '../../src/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { envOf, LineCollector, quietManager, expectNoLeftovers } from '../helpers/manager.js';
 import { isRunning, openFds, waitFor, zombieChildren } from '../helpers/proc-table.js';
@@ -67,6 +68,10 @@ describe('ProcManager.dispose', () => {
   });
 
   it('ended procs release their socket at once (abstract namespace: no file at all)', async () => {
+    // The native launcher's spawn server (a socket and a pidfd) lives while a launcher
+    // that used it does: one kept alive across the count, so only the proc's fds differ.
+    const keep = new NativeProcLauncher();
+    await (await keep.launch('keep-server', { command: { program: '/bin/true' } })).exit;
     const m = quietManager();
     const fdsBefore = openFds().length;
     const h = await m.spawn('short', { program: fixture('exit-n'), args: ['1'] });
@@ -74,6 +79,7 @@ describe('ProcManager.dispose', () => {
     await waitFor(() => openFds().length <= fdsBefore, `fd count back to ${fdsBefore} (now ${openFds().length})`);
     expect(openFds().length).toBe(fdsBefore);
     await m.dispose();
+    await keep.dispose();
   });
 });
 

@@ -190,7 +190,7 @@ const fds = fc.oneof(
 
 // A binding added later without a generator here is still fuzzed, with values no
 // binding may accept as valid (no numbers, no strings): misuse must not crash it.
-const known = ['spawn', 'signal', 'setWatchRef', 'makePipe', 'sendWithFds', 'setCallbacks', 'openNotifySocket', 'closeNotifySocket', 'sendNotify', 'awaitBarrierSync'];
+const known = ['spawn', 'spawnAsync', 'stopSpawner', 'signal', 'setWatchRef', 'makePipe', 'sendWithFds', 'setCallbacks', 'openNotifySocket', 'closeNotifySocket', 'sendNotify', 'awaitBarrierSync'];
 const unknownBindings = Object.keys(raw).filter((key) => typeof raw[key] === 'function' && !known.includes(key));
 const neverValid = hostile.filter((v) => typeof v !== 'number' && typeof v !== 'string');
 const genericCalls = unknownBindings.map((key) => fc.tuple(fc.constant(key), args(neverValid, neverValid, neverValid)));
@@ -198,6 +198,8 @@ const genericCalls = unknownBindings.map((key) => fc.tuple(fc.constant(key), arg
 const calls = fc.oneof(
   ...genericCalls,
   fc.tuple(fc.constant('spawn'), fc.oneof(args(fc.oneof(plan, oneFieldWrong, withTrapGetter, hostile)), fc.constant([plainPlan]))),
+  fc.tuple(fc.constant('spawnAsync'), fc.oneof(args(fc.oneof(plan, oneFieldWrong, withTrapGetter, hostile)), fc.constant([plainPlan]))),
+  fc.tuple(fc.constant('stopSpawner'), args(hostile)),
   fc.tuple(fc.constant('signal'), args(watchIds, intIn(-2, 70), bool)),
   fc.tuple(fc.constant('setWatchRef'), args(watchIds, bool)),
   fc.tuple(fc.constant('makePipe'), args(hostile)),
@@ -286,6 +288,13 @@ function settle(name, result) {
       pids.set(result.id, result.pid);
       for (const fd of [result.stdoutFd, result.stderrFd, result.stdinFd]) if (fd >= 0) closeSync(fd);
       return null;
+    case 'spawnAsync':
+      // Settled on the loop: checked by checkThenYield once it is.
+      if (!(result instanceof Promise)) return `spawnAsync returned ${safeShow(result)}`;
+      pendingSpawns.push(result.then((value) => settle('spawn', value), (error) => `spawnAsync rejected: ${safeShow(error)}`));
+      return null;
+    case 'stopSpawner':
+      return typeof result === 'boolean' ? null : `stopSpawner returned ${safeShow(result)}`;
     case 'makePipe':
       if (!Array.isArray(result) || result.length !== 2) return 'makePipe returned no pair';
       for (const fd of result) closeSync(fd);
@@ -343,9 +352,16 @@ function check([name, generatedArgs]) {
 
 // Each case then lets the loop run: exits and notify messages reach whatever callbacks
 // the fuzzed setCallbacks left, throwing ones included.
+const pendingSpawns = [];
 const checkThenYield = async (call) => {
-  const ok = check(call);
+  let ok = check(call);
   await new Promise((r) => setImmediate(r));
+  for (const complaint of await Promise.all(pendingSpawns.splice(0))) {
+    if (complaint !== null) {
+      unexpected.push(`spawnAsync: ${complaint}`);
+      ok = false;
+    }
+  }
   return ok;
 };
 let failure = null;
@@ -381,6 +397,8 @@ raw.setCallbacks(onExit, onNotify);
 for (const id of live) raw.signal(id, 9, true);
 for (const id of sockets) raw.closeNotifySocket(id);
 await until(() => live.size === 0);
+// The spawn server holds a socket and a pidfd while it lives: end it before counting.
+raw.stopSpawner();
 // Closing a notify socket or a watch finishes on the loop: let it run once more.
 await new Promise((r) => setImmediate(r));
 const fdsAfter = readdirSync('/proc/self/fd').length;

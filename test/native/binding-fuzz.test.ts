@@ -80,7 +80,7 @@ describe('raw binding fuzz', () => {
     expect(report.cases).toBe(runs);
     // Every binding was reached (one added without its own generator gets generic misuse),
     // and every kind of outcome happened.
-    const known = ['awaitBarrierSync', 'closeNotifySocket', 'makePipe', 'openNotifySocket', 'sendNotify', 'sendWithFds', 'setCallbacks', 'setWatchRef', 'signal', 'spawn'];
+    const known = ['awaitBarrierSync', 'closeNotifySocket', 'makePipe', 'openNotifySocket', 'sendNotify', 'sendWithFds', 'setCallbacks', 'setWatchRef', 'signal', 'spawn', 'spawnAsync', 'stopSpawner'];
     expect(Object.keys(report.perBinding).sort()).toEqual([...known, ...report.unknownBindings].sort());
     if (report.unknownBindings.length > 0) console.log(`binding-fuzz: fuzzed generically (no generator yet): ${report.unknownBindings.join(', ')}`);
     expect(report.outcomes.TypeError).toBeGreaterThan(0);

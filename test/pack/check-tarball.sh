@@ -21,7 +21,7 @@ listing=$(tar tvzf "$tarball")
 for file in prebuilds/linux-x64/proclaunch.node prebuilds/linux-x64/manifest.json scripts/install.mjs dist/index.js dist/index.d.ts binding.gyp; do
   grep -q " package/$file\$" <<<"$listing" || fail "$file is not in the tarball"
 done
-for file in prebuilds/linux-x64/proclaunch-watchdog dist/cli/main.js; do
+for file in prebuilds/linux-x64/proclaunch-watchdog prebuilds/linux-x64/proclaunch-spawner dist/cli/main.js; do
   grep -qE "^-rwx.* package/$file\$" <<<"$listing" || fail "$file is not executable in the tarball"
 done
 if grep -qE " package/(build/|dist/\.tsbuildinfo|node_modules/)" <<<"$listing"; then fail "the tarball holds build products it should not"; fi

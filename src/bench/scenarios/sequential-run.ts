@@ -20,7 +20,7 @@ export interface SequentialRun {
 }
 
 /** Contenders of the sequential scenarios: every one-shot launcher, three C limits, Bun and Deno. */
-export const SEQUENTIAL_CONTENDER_COUNT = 9;
+export const SEQUENTIAL_CONTENDER_COUNT = 10;
 
 export function sequentialRun(context: BenchContext): Promise<SequentialRun> {
   let run = context.memo.get('sequential') as Promise<SequentialRun> | undefined;
