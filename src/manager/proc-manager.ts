@@ -62,6 +62,7 @@ export class ProcManager {
     this.#addresses = new NotifyAddressBook(this.#options.notifySocketDir ?? undefined);
     this.#callbackServer = this.#options.callback === null ? null : new CallbackServer(this.#options.callback);
     this.#tcpOnly = this.#callbackServer !== null && runsProcsElsewhere(this.#options.launcher);
+    checkReadinessReachable(this.#options.readyTimeoutMs, 'readyTimeoutMs', this.#options);
     this.#captureFile = this.#options.logFile === null ? null : openCaptureFile(this.#options.logFile);
     this.#router = new OutputRouter({
       sink: this.#options.logSink,
@@ -83,6 +84,7 @@ export class ProcManager {
     const plainCommand = readOptionObject(command, 'command');
     const plainEnv = plainCommand['env'] === undefined ? {} : readOptionObject(plainCommand['env'], 'command.env');
     const spawnOptions = resolveSpawnOptions(opts, this.#options);
+    checkReadinessReachable(spawnOptions.readyTimeoutMs, 'opts.readyTimeoutMs', this.#options);
     if (this.#disposing !== null) {
       throw new ProcLauncherError('launch', `cannot spawn "${procId}": the manager is disposed`, { code: 'ERR_DISPOSED', stage: 'validate' });
     }
@@ -250,4 +252,15 @@ function openCaptureFile(path: string): WriteStream {
   const file = createWriteStream(path, { flags: 'a' });
   file.on('error', (error) => process.emitWarning(`proclaunch: cannot write the log file ${path}: ${error.message}`, 'ProcManagerWarning'));
   return file;
+}
+
+/**
+ * A ready deadline for procs on other hosts without callbackHost could only ever fail
+ * them: they cannot reach the manager's Unix socket. Refused up front instead.
+ */
+function checkReadinessReachable(readyTimeoutMs: number | null, option: string, manager: ResolvedManagerOptions): void {
+  if (readyTimeoutMs === null || manager.callback !== null || !runsProcsElsewhere(manager.launcher)) return;
+  throw new RangeError(
+    `${option} needs callbackHost with a multi-host launcher: its procs run on other hosts and can only report ready over TCP (give callbackHost: an address of this host they can reach)`,
+  );
 }

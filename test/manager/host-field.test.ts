@@ -94,3 +94,26 @@ describe('ProcManager host pass-through', () => {
     await m.dispose();
   });
 });
+
+describe('a ready deadline for procs on other hosts needs callbackHost', () => {
+  // A launcher with hosts() runs procs where the manager's Unix socket cannot be reached.
+  const multiHost = (): ProcLauncher & { hosts(): Promise<string[]> } =>
+    Object.assign(new TwoHostLauncher(), { hosts: async () => ['a', 'b'] });
+
+  it("is refused up front, naming the option, rather than failing every proc at the deadline", async () => {
+    expect(() => new ProcManager({ launcher: multiHost(), readyTimeoutMs: 1000 })).toThrow(
+      /readyTimeoutMs needs callbackHost with a multi-host launcher/,
+    );
+    expect(() => new ProcManager({ launcher: 'slurm', readyTimeoutMs: 1000 })).toThrow(RangeError);
+    const launcher = multiHost();
+    const manager = new ProcManager({ launcher, forwardOutput: false });
+    await expect(manager.spawn('p', { program: '/bin/true' }, { readyTimeoutMs: 1000 })).rejects.toThrow(
+      /opts\.readyTimeoutMs needs callbackHost/,
+    );
+    expect(manager.list()).toEqual([]);
+    await manager.dispose();
+    // With callbackHost the same deadline is accepted.
+    const reachable = new ProcManager({ launcher: multiHost(), readyTimeoutMs: 1000, callbackHost: '127.0.0.1', forwardOutput: false });
+    await reachable.dispose();
+  });
+});
