@@ -5,12 +5,13 @@
 // Calls made here, and nothing else:
 //   sigaction, sigprocmask, close_range (raw syscall), setpgid or setsid, prctl(PR_SET_PDEATHSIG), getppid, write,
 //   sched_setaffinity, set_mempolicy (raw syscall), chdir, open, dup2, fcntl, close,
-//   prlimit64 (raw syscall), close_range (raw syscall), execve, _exit.
+//   prlimit64 (raw syscall), close_range (raw syscall), sched_setscheduler, execve, _exit.
 #include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -68,6 +69,13 @@ int RunChild(void* arg) {
   // All signals stay blocked (the parent blocked them around clone) until the
   // dispositions are back to default.
   ResetSignalDispositions();
+
+  // The proc must not inherit the spawn server's SCHED_BATCH (an unprivileged thread may
+  // always switch between SCHED_BATCH and SCHED_OTHER, so this cannot fail).
+  if (plan->reset_scheduler) {
+    sched_param normal = {};
+    sched_setscheduler(0, SCHED_OTHER, &normal);
+  }
 
   // We share the parent's fd table (CLONE_FILES): take a private copy of only the
   // low fds we need. Copying the whole table, as fork or a plain clone does, costs

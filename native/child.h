@@ -64,6 +64,7 @@ struct ChildPlan {
   int parent_death_signal;  // 0: none
   pid_t parent_pid;
   bool new_session;         // setsid() instead of setpgid(0, 0)
+  bool reset_scheduler;     // back to SCHED_OTHER first (the spawn server runs as SCHED_BATCH)
   bool set_affinity;
   cpu_set_t affinity;
   bool set_membind;

@@ -13,6 +13,7 @@
 // started with PR_SET_PDEATHSIG(SIGKILL) for the thread that made it.
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -111,6 +112,7 @@ void Serve(size_t length, const int* fds, int fd_count) {
   // With CLONE_PARENT the child's parent is ours: the Node process.
   plan.parent_pid = getppid();
   plan.new_session = req->new_session != 0;
+  plan.reset_scheduler = true;
   plan.set_affinity = req->set_affinity != 0;
   plan.affinity = req->affinity;
   plan.set_membind = req->set_membind != 0;
@@ -154,6 +156,11 @@ int Run() {
   // The socket must not reach the children (they inherit nothing of ours above stderr).
   if (fcntl(kSocketFd, F_SETFD, FD_CLOEXEC) < 0) return 2;
   signal(SIGPIPE, SIG_IGN);
+  // SCHED_BATCH: woken by a plan, we do not preempt the Node thread that sent it (on a
+  // busy core the wake-up preemption made the launch call wait for our clone+exec).
+  // Each child goes back to SCHED_OTHER before exec (ChildPlan::reset_scheduler).
+  sched_param batch = {};
+  sched_setscheduler(0, SCHED_BATCH, &batch);
   for (;;) {
     iovec iov{request_buf, sizeof request_buf};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxRequestFds)];

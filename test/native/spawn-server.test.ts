@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { NativeProcLauncher, ProcLauncherError } from '../../src/index.js';
@@ -93,6 +93,24 @@ describe('the spawn server', () => {
     expect(readStat(result.pid!)!.ppid).toBe(process.pid);
     await launcher.kill('child');
     expect(await result.exit).toMatchObject({ kind: 'signaled', signalName: 'SIGKILL' });
+    await launcher.dispose();
+  });
+
+  it('runs as SCHED_BATCH (no wake-up preemption of the loop), its procs as SCHED_OTHER like ours', async () => {
+    const launcher = new NativeProcLauncher();
+    // /proc/PID/sched "policy": 0 SCHED_OTHER, 3 SCHED_BATCH.
+    const script = 'grep "^policy" /proc/self/sched; grep "^policy" /proc/$PPID/sched';
+    const result = await launcher.launch('policy', { command: { program: '/bin/sh', args: ['-c', script] }, wantStdio: true });
+    if (result.stdio.kind !== 'captured') throw new Error('stdio not captured');
+    result.stdio.stderr.resume();
+    let out = '';
+    result.stdio.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    expect(await result.exit).toMatchObject({ kind: 'exited', code: 0 });
+    await waitFor(() => out.split('\n').length === 3, 'two policy lines');
+    expect(out.split('\n').slice(0, 2).map((line) => line.split(':')[1]!.trim())).toEqual(['0', '0']);
+    const server = allPids().find((pid) => isSpawnServer(pid) && readStat(pid)?.ppid === process.pid);
+    expect(server).toBeDefined();
+    expect(readFileSync(`/proc/${server}/sched`, 'utf8')).toMatch(/^policy\s+:\s+3$/m);
     await launcher.dispose();
   });
 
