@@ -32,6 +32,10 @@ interface LiveStep {
   nativeId: string;
   host: string;
   stepId: string | undefined;
+  /** The wrapper's pid line came: the task runs and scancel reaches it. */
+  running: boolean;
+  /** The strongest signal asked for before the task ran: sent when it does. */
+  pendingSignal: 'TERM' | 'KILL' | undefined;
   exited: boolean;
   exit: Promise<ProcExitResult>;
   escalation: NodeJS.Timeout | undefined;
@@ -105,7 +109,7 @@ export class SlurmProcLauncher implements ProcLauncher {
       throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": a proc with this id is still running`, { code: 'EEXIST', errno: 17, stage: 'validate' });
     }
     const step: LiveStep = {
-      procId: launch.procId, nativeId: `step-${this.#nextNativeId++}`, host: '', stepId: undefined, exited: false,
+      procId: launch.procId, nativeId: `step-${this.#nextNativeId++}`, host: '', stepId: undefined, running: false, pendingSignal: undefined, exited: false,
       exit: Promise.resolve({ kind: 'failed', reason: 'not started' }), escalation: undefined, escalationDeadline: Infinity,
       lastResort: undefined, killedBecause: undefined,
     };
@@ -125,6 +129,9 @@ export class SlurmProcLauncher implements ProcLauncher {
       if (raw['processName'] === undefined) launch.envOverlay['HYPERACTOR_PROCESS_NAME'] = `${launch.procId} @ ${step.host}`;
       return await this.#start(step, launch, allocation.jobId);
     } catch (error) {
+      // A terminate before the failure armed timers for a proc that never ran.
+      clearTimeout(step.escalation);
+      clearTimeout(step.lastResort);
       if (this.#steps.get(launch.procId) === step && !step.exited) this.#steps.delete(launch.procId);
       throw error;
     }
@@ -158,6 +165,8 @@ export class SlurmProcLauncher implements ProcLauncher {
       throw error;
     }
     const startedAt = new Date();
+    // A kill of the local srun asked for while native was still launching it was a no-op there.
+    if (step.killedBecause !== undefined) void this.#native.kill(step.nativeId);
     if (started.stdio.kind !== 'captured') throw new Error('internal: the local srun\'s stdio is not captured');
     const { stdout, stderr } = started.stdio;
 
@@ -171,6 +180,9 @@ export class SlurmProcLauncher implements ProcLauncher {
       onStep: (stepId) => (step.stepId = stepId),
       onPid: (remotePid) => {
         pid = remotePid;
+        step.running = true;
+        // A terminate/kill that came before the task ran was kept for now.
+        if (step.pendingSignal !== undefined) this.#signalStep(step, step.pendingSignal);
         onStarted();
       },
       onRemoteError: (code, stage) => {
@@ -246,12 +258,25 @@ export class SlurmProcLauncher implements ProcLauncher {
     if (step !== undefined) this.#killStep(step);
   }
 
+  /**
+   * `scancel --signal=<signal>` to every process of the step once its task runs; before
+   * that (allocation, srun, wrapper still starting) the signal is kept and sent at the
+   * wrapper's pid line, so an early terminate/kill is never lost.
+   */
+  #signalStep(step: LiveStep, signal: 'TERM' | 'KILL'): void {
+    if (!step.running || step.stepId === undefined) {
+      if (step.pendingSignal !== 'KILL') step.pendingSignal = signal;
+      return;
+    }
+    // scancel's exit status is not trusted (225 for a delivered signal, 0 for no step): srun's exit is watched.
+    void runSlurmCommand('scancel', [`--signal=${signal}`, step.stepId], signal === 'TERM' ? 'terminate' : 'kill').catch(() => {});
+  }
+
   /** SIGTERM to every process of the step (its trap runs), SIGKILL after `timeoutMs`. */
   #terminateStep(step: LiveStep, timeoutMs: number): void {
     if (step.exited) return;
     // Never SIGTERM the local srun: it would SIGKILL the tasks at once.
-    if (step.stepId === undefined) return this.#killLocal(step, 'terminated before the step started');
-    void runSlurmCommand('scancel', ['--signal=TERM', step.stepId], 'terminate').catch(() => {});
+    this.#signalStep(step, 'TERM');
     // One escalation timer per step: a second terminate may only bring it forward.
     const deadline = Date.now() + timeoutMs;
     if (deadline >= step.escalationDeadline) return;
@@ -260,14 +285,13 @@ export class SlurmProcLauncher implements ProcLauncher {
     step.escalation = setTimeout(() => this.#killStep(step), timeoutMs);
   }
 
-  /** SIGKILL to every process of the step; the local srun goes too if the step does not end. */
+  /** SIGKILL to every process of the step; the local srun goes too if the step does not end (or never starts). */
   #killStep(step: LiveStep): void {
     if (step.exited) return;
-    if (step.stepId === undefined) return this.#killLocal(step, 'killed before the step started');
-    // scancel's exit status is not trusted (225 for a delivered signal, 0 for no step): srun's exit is watched.
-    void runSlurmCommand('scancel', ['--signal=KILL', step.stepId], 'kill').catch(() => {});
+    this.#signalStep(step, 'KILL');
     if (step.lastResort !== undefined) return;
-    step.lastResort = setTimeout(() => this.#killLocal(step, `step ${step.stepId} still running ${LAST_RESORT_MS} ms after scancel --signal=KILL`), LAST_RESORT_MS);
+    const what = step.stepId === undefined ? 'the step had not started' : `step ${step.stepId} still running`;
+    step.lastResort = setTimeout(() => this.#killLocal(step, `${what} ${LAST_RESORT_MS} ms after the kill`), LAST_RESORT_MS);
   }
 
   #killLocal(step: LiveStep, why: string): void {

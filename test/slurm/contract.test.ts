@@ -68,7 +68,6 @@ describe.skipIf(cluster === null)('SlurmProcLauncher contract (test cluster, log
     capabilities: SLURM,
     // Found by this suite (issue #11); each runs as it.fails until SlurmProcLauncher is fixed.
     knownBugs: {
-      'terminate-while-launching': 'a terminate before the step started is lost (the local srun is not known yet): the proc runs on',
       'stdin-null': "stdin 'null' gives the task a closed pipe (srun --input=none), not /dev/null",
       'stderr-verbatim': 'captured stderr gets a newline the proc never wrote after a last unterminated line',
       'leader-exit-leftovers': 'a background child left by a leader that exited keeps running, and the exit waits ~60 s for it',
