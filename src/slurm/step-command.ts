@@ -46,7 +46,9 @@ export function buildStepCommand(launch: NormalizedLaunch, jobId: string, host: 
   // The local srun gets the limits (native sets them before exec); Slurm copies the
   // named ones onto the task.
   if (launch.rlimits.length > 0) args.push(`--propagate=${launch.rlimits.map((limit) => SLURM_RLIMIT[limit.name]).join(',')}`);
-  args.push('--', '/bin/sh', '-c', WRAPPER.replace('$MARK', marker), 'proclaunch-step', launch.cwd ?? '', launch.program, ...launch.args);
+  // --input=none leaves the task a pipe srun never writes to: /dev/null is what the other backends give.
+  const stdin = launch.stdin === 'null' ? 'exec </dev/null\n' : '';
+  args.push('--', '/bin/sh', '-c', stdin + WRAPPER.replace('$MARK', marker), 'proclaunch-step', launch.cwd ?? '', launch.program, ...launch.args);
   return { program: 'srun', args };
 }
 
