@@ -189,10 +189,10 @@ export class SlurmProcLauncher implements ProcLauncher {
         remoteError = { code, stage };
         onStarted();
       },
-      onTaskLine: (line) => {
-        tail?.push(`${line}\n`);
-        if (userStderr !== null) userStderr.write(`${line}\n`);
-        else process.stderr.write(`${line}\n`);
+      onTaskOutput: (bytes) => {
+        tail?.push(bytes);
+        if (userStderr !== null) userStderr.write(bytes);
+        else process.stderr.write(bytes);
       },
     });
     const stderrDone = new Promise<void>((resolve) => {
@@ -218,7 +218,10 @@ export class SlurmProcLauncher implements ProcLauncher {
       if (this.#steps.get(step.procId) === step) this.#steps.delete(step.procId);
       if (output.report.nodeFailure !== undefined) this.#hostsStale = true;
       const outcome = stepExitOf(output.report, { result, killedBecause: step.killedBecause }, step.host);
-      return tail === null ? outcome : { ...outcome, stderrTail: tail.lines() };
+      if (tail === null) return outcome;
+      // A last line without a newline is kept in the tail too.
+      tail.end();
+      return { ...outcome, stderrTail: tail.lines() };
     });
     step.exit = exit;
 
