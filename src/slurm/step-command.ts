@@ -2,6 +2,14 @@
 // on the node: it checks the cwd and the program (so launch can reject with ENOENT/EACCES
 // instead of reporting an exit code), prints the remote pid on a marked stderr line, then
 // execs the program in its own pid (so that pid is the proc's).
+//
+// Why a watcher: slurmstepd sends the task's exit status only once the task's stdio is
+// closed, so a background child the leader left (holding stdout/stderr) delays the exit by
+// ~60 s and lives on. Like native's killGroupOnExit, a detached watcher in the task's
+// process group (slurmstepd makes the task a group leader) SIGKILLs that group when the
+// leader is gone. It ignores TERM/INT/HUP so a terminate does not take it first; scancel
+// KILL still does. `tail --pid` (GNU coreutils) waits without a process per poll; a 1 s
+// kill -0 loop is the fallback.
 import { ProcLauncherError } from '../contract.js';
 import type { NormalizedLaunch } from '../common/normalize-launch.js';
 import type { RlimitName } from '../contract.js';
@@ -32,6 +40,10 @@ case $f in
        [ -x "$f" ] || fail EACCES exec ;;
 esac
 printf '%s pid %s\\n' "$m" "$$" >&2
+w=$$
+( trap '' TERM INT HUP
+  tail --pid=$w -s 0.2 -f /dev/null 2>/dev/null || while kill -0 $w 2>/dev/null; do sleep 1; done
+  kill -KILL -$w 2>/dev/null ) </dev/null >/dev/null 2>&1 &
 exec "$p" "$@"`;
 
 export interface StepCommand {

@@ -68,7 +68,6 @@ describe.skipIf(cluster === null)('SlurmProcLauncher contract (test cluster, log
     capabilities: SLURM,
     // Found by this suite (issue #11); each runs as it.fails until SlurmProcLauncher is fixed.
     knownBugs: {
-      'leader-exit-leftovers': 'a background child left by a leader that exited keeps running, and the exit waits ~60 s for it',
       rlimits: 'srun --propagate sets the soft limit only: the hard limit stays the node\'s',
     },
   });
