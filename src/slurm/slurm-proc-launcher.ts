@@ -154,7 +154,7 @@ export class SlurmProcLauncher implements ProcLauncher {
         processName: launch.envOverlay['HYPERACTOR_PROCESS_NAME']!,
         wantStdio: true,
         stdin: launch.stdin,
-        rlimits: Object.fromEntries(launch.rlimits.map((limit) => [limit.name, [limit.soft, limit.hard] as const])),
+        // The limits are the task's, set by the wrapper on the node: never the local srun's.
       });
     } catch (error) {
       if (error instanceof ProcLauncherError && error.code === 'ENOENT' && error.stage === 'exec') {
@@ -326,6 +326,12 @@ function startError(
   errors: readonly string[],
 ): ProcLauncherError {
   if (remote !== undefined) {
+    if (remote.stage.startsWith('rlimit-')) {
+      const name = remote.stage.slice('rlimit-'.length);
+      return new ProcLauncherError('launch', `cannot launch "${launch.procId}" on ${step.host}: the node refused opts.rlimits.${name} (EPERM: above the node's hard limit?) (stage: remote-rlimit)`, {
+        code: 'EPERM', errno: 1, syscall: 'setrlimit', stage: 'remote-rlimit',
+      });
+    }
     const path = remote.stage === 'chdir' ? launch.cwd : launch.program;
     const errno = { ENOENT: 2, EACCES: 13, ENOTDIR: 20 }[remote.code];
     return new ProcLauncherError('launch', `cannot launch "${launch.procId}" on ${step.host}: ${remote.code}, ${remote.stage} '${path ?? ''}' (stage: remote-${remote.stage})`, {
