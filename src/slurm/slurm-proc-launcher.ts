@@ -13,7 +13,7 @@ import { waitAtMost } from '../common/wait-at-most.js';
 import { NativeProcLauncher } from '../native/native-proc-launcher.js';
 import { hostsOf, makeAllocation, releaseAllocation, useAllocation, type Allocation } from './allocation.js';
 import { resolveSlurmOptions, type ResolvedSlurmOptions, type SlurmProcLauncherOptions } from './launcher-options.js';
-import { runSlurmCommand } from './slurm-command.js';
+import { ScancelBatch } from './scancel-batch.js';
 import { SrunOutput } from './srun-output.js';
 import { buildStepCommand, checkSlurmCanHonour } from './step-command.js';
 import { stepExitOf } from './step-exit.js';
@@ -48,6 +48,7 @@ export class SlurmProcLauncher implements ProcLauncher {
   readonly #options: ResolvedSlurmOptions;
   readonly #native = new NativeProcLauncher();
   readonly #steps = new Map<string, LiveStep>();
+  readonly #scancel = new ScancelBatch();
   readonly #marker = `@proclaunch-${randomBytes(8).toString('hex')}@`;
   #allocation: Promise<Allocation> | undefined;
   #hosts: string[] = [];
@@ -59,6 +60,11 @@ export class SlurmProcLauncher implements ProcLauncher {
 
   constructor(options: SlurmProcLauncherOptions = {}) {
     this.#options = resolveSlurmOptions(options);
+  }
+
+  /** scancel processes this launcher started (signals of one tick share one). */
+  get scancelCalls(): number {
+    return this.#scancel.calls;
   }
 
   /** Procs launched (or launching) and not yet exited. */
@@ -271,8 +277,7 @@ export class SlurmProcLauncher implements ProcLauncher {
       if (step.pendingSignal !== 'KILL') step.pendingSignal = signal;
       return;
     }
-    // scancel's exit status is not trusted (225 for a delivered signal, 0 for no step): srun's exit is watched.
-    void runSlurmCommand('scancel', [`--signal=${signal}`, step.stepId], signal === 'TERM' ? 'terminate' : 'kill').catch(() => {});
+    this.#scancel.signal(step.stepId, signal);
   }
 
   /** SIGTERM to every process of the step (its trap runs), SIGKILL after `timeoutMs`. */
