@@ -9,7 +9,9 @@
 // process group (slurmstepd makes the task a group leader) SIGKILLs that group when the
 // leader is gone. It ignores TERM/INT/HUP so a terminate does not take it first; scancel
 // KILL still does. `tail --pid` (GNU coreutils) waits without a process per poll; a 1 s
-// kill -0 loop is the fallback.
+// kill -0 loop is the fallback. It is forked twice, so it is not the program's child:
+// Slurm's signal sweep (children before parents) has no more processes to go through
+// before the leader, and the program never sees a child it did not make.
 import { ProcLauncherError } from '../contract.js';
 import type { NormalizedLaunch } from '../common/normalize-launch.js';
 import type { RlimitName } from '../contract.js';
@@ -43,9 +45,9 @@ esac
 $LIMITS
 printf '%s pid %s\\n' "$m" "$$" >&2
 w=$$
-( trap '' TERM INT HUP
-  tail --pid=$w -s 0.2 -f /dev/null 2>/dev/null || while kill -0 $w 2>/dev/null; do sleep 1; done
-  kill -KILL -$w 2>/dev/null ) </dev/null >/dev/null 2>&1 &
+( ( trap '' TERM INT HUP
+    tail --pid=$w -s 0.2 -f /dev/null 2>/dev/null || while kill -0 $w 2>/dev/null; do sleep 1; done
+    kill -KILL -$w 2>/dev/null ) </dev/null >/dev/null 2>&1 & )
 exec "$p" "$@"`;
 
 export interface StepCommand {
