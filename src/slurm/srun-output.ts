@@ -32,6 +32,11 @@ const STATUS = /Received task exit notification for \d+ tasks? of StepId=\S+ \(s
 const NODE_FAILURE = /error: Node failure on (\S+)/;
 const CANCELLED = /\*\*\* STEP \S+ ON \S+ CANCELLED.*\*\*\*/;
 const SLURM_LINE = /^(srun|slurmstepd(-\S+)?): /;
+/**
+ * srun's own messages, found inside a line: srun may write one right after a task's last
+ * line that had no newline, and the status line must not be lost in the task's output.
+ */
+const GLUED_SLURM_LINE = /srun: (?:launch\/slurm: |error: )|slurmstepd(?:-[^\s:]+)?: error: /;
 const KEPT_ERRORS = 5;
 /** A partial line this long is no Slurm line: passed on without waiting for its newline (bounded memory). */
 const MAX_PARTIAL_BYTES = 64 * 1024;
@@ -74,6 +79,15 @@ export class SrunOutput {
   }
 
   #take(bytes: Buffer, whole: boolean): void {
+    if (whole) {
+      // latin1: string indexes are byte offsets.
+      const glued = GLUED_SLURM_LINE.exec(bytes.toString('latin1'));
+      if (glued !== null && glued.index > 0) {
+        this.#take(bytes.subarray(0, glued.index), false);
+        this.#partialIsTask = false;
+        return this.#take(bytes.subarray(glued.index), true);
+      }
+    }
     const continued = this.#partialIsTask;
     this.#partialIsTask = !whole;
     if (continued) return this.#events.onTaskOutput(bytes);

@@ -59,6 +59,16 @@ describe('srun output', () => {
     expect(Buffer.concat(seen.out).equals(task)).toBe(true);
   });
 
+  it.each([1, 5, 4096])('a srun line written right after a last task line without a newline is still srun\'s (chunks of %i)', (chunk) => {
+    const text = 'line 5\nno newlinesrun: launch/slurm: _task_finish: Received task exit notification for 1 task of StepId=2.27 (status=0x0300).\n';
+    const seen: Buffer[] = [];
+    const output = new SrunOutput(MARK, { onStep: () => {}, onPid: () => {}, onRemoteError: () => {}, onTaskOutput: (bytes) => seen.push(Buffer.from(bytes)) });
+    for (let i = 0; i < text.length; i += chunk) output.push(text.slice(i, i + chunk));
+    output.end();
+    expect(Buffer.concat(seen).toString()).toBe('line 5\nno newline');
+    expect(output.report.statuses).toEqual([0x0300]);
+  });
+
   it('passes on a runaway line in pieces without waiting for its newline, all bytes kept', () => {
     const seen: Buffer[] = [];
     const output = new SrunOutput(MARK, { onStep: () => {}, onPid: () => {}, onRemoteError: () => {}, onTaskOutput: (bytes) => seen.push(Buffer.from(bytes)) });
