@@ -13,7 +13,7 @@ import { waitAtMost } from '../common/wait-at-most.js';
 import { NativeProcLauncher } from '../native/native-proc-launcher.js';
 import { hostsOf, makeAllocation, releaseAllocation, useAllocation, type Allocation } from './allocation.js';
 import { resolveSlurmOptions, type ResolvedSlurmOptions, type SlurmProcLauncherOptions } from './launcher-options.js';
-import { runSlurmCommand } from './slurm-command.js';
+import { ScancelBatch } from './scancel-batch.js';
 import { SrunOutput } from './srun-output.js';
 import { buildStepCommand, checkSlurmCanHonour } from './step-command.js';
 import { stepExitOf } from './step-exit.js';
@@ -32,6 +32,10 @@ interface LiveStep {
   nativeId: string;
   host: string;
   stepId: string | undefined;
+  /** The wrapper's pid line came: the task runs and scancel reaches it. */
+  running: boolean;
+  /** The strongest signal asked for before the task ran: sent when it does. */
+  pendingSignal: 'TERM' | 'KILL' | undefined;
   exited: boolean;
   exit: Promise<ProcExitResult>;
   escalation: NodeJS.Timeout | undefined;
@@ -44,6 +48,7 @@ export class SlurmProcLauncher implements ProcLauncher {
   readonly #options: ResolvedSlurmOptions;
   readonly #native = new NativeProcLauncher();
   readonly #steps = new Map<string, LiveStep>();
+  readonly #scancel = new ScancelBatch();
   readonly #marker = `@proclaunch-${randomBytes(8).toString('hex')}@`;
   #allocation: Promise<Allocation> | undefined;
   #hosts: string[] = [];
@@ -55,6 +60,11 @@ export class SlurmProcLauncher implements ProcLauncher {
 
   constructor(options: SlurmProcLauncherOptions = {}) {
     this.#options = resolveSlurmOptions(options);
+  }
+
+  /** scancel processes this launcher started (signals of one tick share one). */
+  get scancelCalls(): number {
+    return this.#scancel.calls;
   }
 
   /** Procs launched (or launching) and not yet exited. */
@@ -105,7 +115,7 @@ export class SlurmProcLauncher implements ProcLauncher {
       throw new ProcLauncherError('launch', `cannot launch "${launch.procId}": a proc with this id is still running`, { code: 'EEXIST', errno: 17, stage: 'validate' });
     }
     const step: LiveStep = {
-      procId: launch.procId, nativeId: `step-${this.#nextNativeId++}`, host: '', stepId: undefined, exited: false,
+      procId: launch.procId, nativeId: `step-${this.#nextNativeId++}`, host: '', stepId: undefined, running: false, pendingSignal: undefined, exited: false,
       exit: Promise.resolve({ kind: 'failed', reason: 'not started' }), escalation: undefined, escalationDeadline: Infinity,
       lastResort: undefined, killedBecause: undefined,
     };
@@ -125,6 +135,9 @@ export class SlurmProcLauncher implements ProcLauncher {
       if (raw['processName'] === undefined) launch.envOverlay['HYPERACTOR_PROCESS_NAME'] = `${launch.procId} @ ${step.host}`;
       return await this.#start(step, launch, allocation.jobId);
     } catch (error) {
+      // A terminate before the failure armed timers for a proc that never ran.
+      clearTimeout(step.escalation);
+      clearTimeout(step.lastResort);
       if (this.#steps.get(launch.procId) === step && !step.exited) this.#steps.delete(launch.procId);
       throw error;
     }
@@ -147,7 +160,7 @@ export class SlurmProcLauncher implements ProcLauncher {
         processName: launch.envOverlay['HYPERACTOR_PROCESS_NAME']!,
         wantStdio: true,
         stdin: launch.stdin,
-        rlimits: Object.fromEntries(launch.rlimits.map((limit) => [limit.name, [limit.soft, limit.hard] as const])),
+        // The limits are the task's, set by the wrapper on the node: never the local srun's.
       });
     } catch (error) {
       if (error instanceof ProcLauncherError && error.code === 'ENOENT' && error.stage === 'exec') {
@@ -158,6 +171,8 @@ export class SlurmProcLauncher implements ProcLauncher {
       throw error;
     }
     const startedAt = new Date();
+    // A kill of the local srun asked for while native was still launching it was a no-op there.
+    if (step.killedBecause !== undefined) void this.#native.kill(step.nativeId);
     if (started.stdio.kind !== 'captured') throw new Error('internal: the local srun\'s stdio is not captured');
     const { stdout, stderr } = started.stdio;
 
@@ -171,16 +186,19 @@ export class SlurmProcLauncher implements ProcLauncher {
       onStep: (stepId) => (step.stepId = stepId),
       onPid: (remotePid) => {
         pid = remotePid;
+        step.running = true;
+        // A terminate/kill that came before the task ran was kept for now.
+        if (step.pendingSignal !== undefined) this.#signalStep(step, step.pendingSignal);
         onStarted();
       },
       onRemoteError: (code, stage) => {
         remoteError = { code, stage };
         onStarted();
       },
-      onTaskLine: (line) => {
-        tail?.push(`${line}\n`);
-        if (userStderr !== null) userStderr.write(`${line}\n`);
-        else process.stderr.write(`${line}\n`);
+      onTaskOutput: (bytes) => {
+        tail?.push(bytes);
+        if (userStderr !== null) userStderr.write(bytes);
+        else process.stderr.write(bytes);
       },
     });
     const stderrDone = new Promise<void>((resolve) => {
@@ -206,7 +224,10 @@ export class SlurmProcLauncher implements ProcLauncher {
       if (this.#steps.get(step.procId) === step) this.#steps.delete(step.procId);
       if (output.report.nodeFailure !== undefined) this.#hostsStale = true;
       const outcome = stepExitOf(output.report, { result, killedBecause: step.killedBecause }, step.host);
-      return tail === null ? outcome : { ...outcome, stderrTail: tail.lines() };
+      if (tail === null) return outcome;
+      // A last line without a newline is kept in the tail too.
+      tail.end();
+      return { ...outcome, stderrTail: tail.lines() };
     });
     step.exit = exit;
 
@@ -246,12 +267,24 @@ export class SlurmProcLauncher implements ProcLauncher {
     if (step !== undefined) this.#killStep(step);
   }
 
+  /**
+   * `scancel --signal=<signal>` to every process of the step once its task runs; before
+   * that (allocation, srun, wrapper still starting) the signal is kept and sent at the
+   * wrapper's pid line, so an early terminate/kill is never lost.
+   */
+  #signalStep(step: LiveStep, signal: 'TERM' | 'KILL'): void {
+    if (!step.running || step.stepId === undefined) {
+      if (step.pendingSignal !== 'KILL') step.pendingSignal = signal;
+      return;
+    }
+    this.#scancel.signal(step.stepId, signal);
+  }
+
   /** SIGTERM to every process of the step (its trap runs), SIGKILL after `timeoutMs`. */
   #terminateStep(step: LiveStep, timeoutMs: number): void {
     if (step.exited) return;
     // Never SIGTERM the local srun: it would SIGKILL the tasks at once.
-    if (step.stepId === undefined) return this.#killLocal(step, 'terminated before the step started');
-    void runSlurmCommand('scancel', ['--signal=TERM', step.stepId], 'terminate').catch(() => {});
+    this.#signalStep(step, 'TERM');
     // One escalation timer per step: a second terminate may only bring it forward.
     const deadline = Date.now() + timeoutMs;
     if (deadline >= step.escalationDeadline) return;
@@ -260,14 +293,13 @@ export class SlurmProcLauncher implements ProcLauncher {
     step.escalation = setTimeout(() => this.#killStep(step), timeoutMs);
   }
 
-  /** SIGKILL to every process of the step; the local srun goes too if the step does not end. */
+  /** SIGKILL to every process of the step; the local srun goes too if the step does not end (or never starts). */
   #killStep(step: LiveStep): void {
     if (step.exited) return;
-    if (step.stepId === undefined) return this.#killLocal(step, 'killed before the step started');
-    // scancel's exit status is not trusted (225 for a delivered signal, 0 for no step): srun's exit is watched.
-    void runSlurmCommand('scancel', ['--signal=KILL', step.stepId], 'kill').catch(() => {});
+    this.#signalStep(step, 'KILL');
     if (step.lastResort !== undefined) return;
-    step.lastResort = setTimeout(() => this.#killLocal(step, `step ${step.stepId} still running ${LAST_RESORT_MS} ms after scancel --signal=KILL`), LAST_RESORT_MS);
+    const what = step.stepId === undefined ? 'the step had not started' : `step ${step.stepId} still running`;
+    step.lastResort = setTimeout(() => this.#killLocal(step, `${what} ${LAST_RESORT_MS} ms after the kill`), LAST_RESORT_MS);
   }
 
   #killLocal(step: LiveStep, why: string): void {
@@ -299,6 +331,12 @@ function startError(
   errors: readonly string[],
 ): ProcLauncherError {
   if (remote !== undefined) {
+    if (remote.stage.startsWith('rlimit-')) {
+      const name = remote.stage.slice('rlimit-'.length);
+      return new ProcLauncherError('launch', `cannot launch "${launch.procId}" on ${step.host}: the node refused opts.rlimits.${name} (EPERM: above the node's hard limit?) (stage: remote-rlimit)`, {
+        code: 'EPERM', errno: 1, syscall: 'setrlimit', stage: 'remote-rlimit',
+      });
+    }
     const path = remote.stage === 'chdir' ? launch.cwd : launch.program;
     const errno = { ENOENT: 2, EACCES: 13, ENOTDIR: 20 }[remote.code];
     return new ProcLauncherError('launch', `cannot launch "${launch.procId}" on ${step.host}: ${remote.code}, ${remote.stage} '${path ?? ''}' (stage: remote-${remote.stage})`, {

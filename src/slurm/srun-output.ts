@@ -1,9 +1,9 @@
 // Reads the local srun's stderr, where srun's own lines (`srun: ...`, `slurmstepd-<node>: ...`)
 // and the task's stderr meet. Slurm's lines and our wrapper's marked lines are consumed
-// here; every other line is the task's and is passed on whole. The mixing rule (documented
+// here; every other line is the task's and is passed on byte for byte (its newline, a
+// '\r', a last line without a newline, invalid UTF-8: all kept). The mixing rule (documented
 // in docs/slurm.md): a task line that itself starts with "srun: " or "slurmstepd" is taken
 // for Slurm's and not passed on.
-import { LineSplitter } from '../manager/line-splitter.js';
 
 export interface SrunEvents {
   /** `launching StepId=J.S on host H`: the step exists and can be signalled. */
@@ -12,8 +12,8 @@ export interface SrunEvents {
   onPid(pid: number): void;
   /** The wrapper found the cwd or program unusable (stage 'chdir' or 'exec'). */
   onRemoteError(code: string, stage: string): void;
-  /** A line of the task's own stderr (without its newline). */
-  onTaskLine(line: string): void;
+  /** Bytes of the task's own stderr: a whole line with its newline, or (at the end, or a runaway line) part of one. */
+  onTaskOutput(bytes: Buffer): void;
 }
 
 export interface SrunReport {
@@ -32,7 +32,15 @@ const STATUS = /Received task exit notification for \d+ tasks? of StepId=\S+ \(s
 const NODE_FAILURE = /error: Node failure on (\S+)/;
 const CANCELLED = /\*\*\* STEP \S+ ON \S+ CANCELLED.*\*\*\*/;
 const SLURM_LINE = /^(srun|slurmstepd(-\S+)?): /;
+/**
+ * srun's own messages, found inside a line: srun may write one right after a task's last
+ * line that had no newline, and the status line must not be lost in the task's output.
+ */
+const GLUED_SLURM_LINE = /srun: (?:launch\/slurm: |error: )|slurmstepd(?:-[^\s:]+)?: error: /;
 const KEPT_ERRORS = 5;
+/** A partial line this long is no Slurm line: passed on without waiting for its newline (bounded memory). */
+const MAX_PARTIAL_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
 /** PROCLAUNCH_SLURM_DEBUG=1: srun's own lines are copied to our stderr (they are otherwise consumed). */
 const DEBUG = process.env['PROCLAUNCH_SLURM_DEBUG'] === '1';
 
@@ -40,25 +48,53 @@ export class SrunOutput {
   readonly report: SrunReport = { statuses: [], nodeFailure: undefined, cancelled: undefined, errors: [] };
   readonly #events: SrunEvents;
   readonly #marker: string;
-  readonly #splitter: LineSplitter;
+  #partial: Buffer = Buffer.alloc(0);
+  /** The partial line's head was passed on as the task's: so is the rest of that line. */
+  #partialIsTask = false;
 
   constructor(marker: string, events: SrunEvents) {
     this.#marker = `${marker} `;
     this.#events = events;
-    this.#splitter = new LineSplitter((line) => this.#line(line));
   }
 
   push(chunk: Buffer | string): void {
-    this.#splitter.push(chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const data = this.#partial.length === 0 ? bytes : Buffer.concat([this.#partial, bytes]);
+    let from = 0;
+    for (let newline = data.indexOf(NEWLINE, from); newline >= 0; newline = data.indexOf(NEWLINE, from)) {
+      this.#take(data.subarray(from, newline + 1), true);
+      from = newline + 1;
+    }
+    this.#partial = data.subarray(from);
+    if (this.#partial.length > MAX_PARTIAL_BYTES) {
+      this.#take(this.#partial, false);
+      this.#partial = Buffer.alloc(0);
+    }
   }
 
+  /** A last line without a newline is passed on as it is. */
   end(): void {
-    this.#splitter.end();
+    if (this.#partial.length > 0) this.#take(this.#partial, false);
+    this.#partial = Buffer.alloc(0);
   }
 
-  #line(line: string): void {
+  #take(bytes: Buffer, whole: boolean): void {
+    if (whole) {
+      // latin1: string indexes are byte offsets.
+      const glued = GLUED_SLURM_LINE.exec(bytes.toString('latin1'));
+      if (glued !== null && glued.index > 0) {
+        this.#take(bytes.subarray(0, glued.index), false);
+        this.#partialIsTask = false;
+        return this.#take(bytes.subarray(glued.index), true);
+      }
+    }
+    const continued = this.#partialIsTask;
+    this.#partialIsTask = !whole;
+    if (continued) return this.#events.onTaskOutput(bytes);
+    let line = bytes.toString('utf8', 0, whole ? bytes.length - 1 : bytes.length);
+    if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.startsWith(this.#marker)) return this.#markerLine(line.slice(this.#marker.length));
-    if (!SLURM_LINE.test(line)) return this.#events.onTaskLine(line);
+    if (!SLURM_LINE.test(line)) return this.#events.onTaskOutput(bytes);
     if (DEBUG) process.stderr.write(`[proclaunch slurm] ${line}\n`);
     const step = STEP.exec(line);
     if (step !== null) return this.#events.onStep(step[1]!, step[2]!);

@@ -25,6 +25,7 @@ import { waitAtMost } from '../common/wait-at-most.js';
 import { superviseRun } from '../common/run-limits.js';
 import { UnitStdin } from './stdio-stdin.js';
 import { readUnitTreeUsage } from './unit-usage.js';
+import { checkExecSize } from './exec-size.js';
 import { closeAtExit } from '../common/stdin-stream.js';
 
 const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
@@ -92,6 +93,7 @@ export class SystemdProcLauncher implements ProcLauncher {
     const cwd = resolveCwd(launch);
     const program = resolveProgram(launch, cwd);
     const env = unitEnvironment(launch, Object.keys(opts.command.env ?? {}));
+    checkExecSize(launch, env);
     const name = unitNameOf(this.#options.unitPrefix, launch.procId);
     const holder = this.#unitNamed(name);
     if (holder !== undefined) throw duplicateError(launch.procId, `its unit name ${name} is in use by "${holder.procId}"`);

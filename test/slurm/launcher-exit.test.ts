@@ -140,13 +140,25 @@ describe.skipIf(cluster === null)('SlurmProcLauncher: exits, environment, stdio,
     expect(await r.exit).toEqual({ kind: 'exited', code: 0 });
   });
 
-  it('sets rlimits on the task through --propagate (read from the node\'s /proc/<pid>/limits)', async () => {
-    const r = launched(await launcher.launch('limits', { command: { program: fixture('forever') }, rlimits: { nofile: [123, 456] }, host: 'node1' }));
-    const line = readFileSync(`/proc/${r.pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    // Slurm propagates the soft limit; the hard limit stays the node's.
-    expect(line).toMatch(/^Max open files\s+123\s/);
+  it('sets soft and hard rlimits on the task (read from the node\'s /proc/<pid>/limits), lowering a hard limit below the old soft', async () => {
+    const r = launched(await launcher.launch('limits', { command: { program: fixture('forever') }, rlimits: { nofile: [123, 456], stack: 4096 * 1024 }, host: 'node1' }));
+    const limits = readFileSync(`/proc/${r.pid}/limits`, 'utf8').split('\n');
+    expect(limits.find((l) => l.startsWith('Max open files'))).toMatch(/^Max open files\s+123\s+456\s/);
+    expect(limits.find((l) => l.startsWith('Max stack size'))).toMatch(new RegExp(`^Max stack size\\s+${4096 * 1024}\\s+${4096 * 1024}\\s`));
     await launcher.kill('limits');
     await r.exit;
+  });
+
+  it('refuses a byte limit the node\'s sh cannot set exactly, naming it; a hard limit the node refuses is EPERM at stage remote-rlimit', async () => {
+    await expect(launcher.launch('odd-limit', { command: { program: '/bin/true' }, rlimits: { fsize: 1000 } })).rejects.toMatchObject({
+      code: 'ENOTSUP', stage: 'validate', message: expect.stringContaining('opts.rlimits.fsize'),
+    });
+    // Above the node's hard limit (a process cannot raise its own past RLIMIT_NOFILE's kernel ceiling, nr_open).
+    const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+    await expect(launcher.launch('too-high', { command: { program: '/bin/true' }, rlimits: { nofile: nrOpen + 1 } })).rejects.toMatchObject({
+      code: 'EPERM', errno: 1, syscall: 'setrlimit', stage: 'remote-rlimit',
+    });
+    expect(launcher.size).toBe(0);
   });
 });
 

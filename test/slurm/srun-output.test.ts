@@ -7,16 +7,16 @@ import { decodeWaitStatus, stepExitOf } from '../../src/slurm/step-exit.js';
 const MARK = '@proclaunch-0123456789abcdef@';
 
 function parse(text: string, chunk = text.length) {
-  const seen = { steps: [] as string[], pids: [] as number[], errors: [] as string[], task: [] as string[] };
+  const seen = { steps: [] as string[], pids: [] as number[], errors: [] as string[], task: [] as Buffer[] };
   const output = new SrunOutput(MARK, {
     onStep: (step, host) => seen.steps.push(`${step}@${host}`),
     onPid: (pid) => seen.pids.push(pid),
     onRemoteError: (code, stage) => seen.errors.push(`${code}/${stage}`),
-    onTaskLine: (line) => seen.task.push(line),
+    onTaskOutput: (bytes) => seen.task.push(Buffer.from(bytes)),
   });
   for (let i = 0; i < text.length; i += chunk) output.push(Buffer.from(text.slice(i, i + chunk)));
   output.end();
-  return { ...seen, report: output.report };
+  return { ...seen, taskText: Buffer.concat(seen.task).toString('utf8'), report: output.report };
 }
 
 const RUN = `srun: defined options
@@ -37,10 +37,49 @@ describe('srun output', () => {
     const seen = parse(RUN, chunk);
     expect(seen.steps).toEqual(['1.6@node3']);
     expect(seen.pids).toEqual([4242]);
-    expect(seen.task).toEqual(['started', 'trapped']);
+    expect(seen.taskText).toBe('started\ntrapped\n');
     expect(seen.report.statuses).toEqual([0x0300]);
     expect(seen.report.cancelled).toBe('*** STEP 1.6 ON node3 CANCELLED AT 2026-12-01T23:38:57 ***');
     expect(seen.report.errors).toHaveLength(1);
+  });
+
+  it.each([1, 3, 4096])('passes the task\'s bytes through exactly: CRLF, invalid UTF-8, a last line without a newline (chunks of %i)', (chunk) => {
+    const task = Buffer.concat([Buffer.from('crlf\r\n'), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('é split\nno newline')]);
+    const text = Buffer.concat([Buffer.from('srun: launching StepId=1.2 on host node1, 1 tasks: 0\n'), task]);
+    const seen = { out: [] as Buffer[], steps: [] as string[] };
+    const output = new SrunOutput(MARK, {
+      onStep: (step) => seen.steps.push(step),
+      onPid: () => {},
+      onRemoteError: () => {},
+      onTaskOutput: (bytes) => seen.out.push(Buffer.from(bytes)),
+    });
+    for (let i = 0; i < text.length; i += chunk) output.push(text.subarray(i, i + chunk));
+    output.end();
+    expect(seen.steps).toEqual(['1.2']);
+    expect(Buffer.concat(seen.out).equals(task)).toBe(true);
+  });
+
+  it.each([1, 5, 4096])('a srun line written right after a last task line without a newline is still srun\'s (chunks of %i)', (chunk) => {
+    const text = 'line 5\nno newlinesrun: launch/slurm: _task_finish: Received task exit notification for 1 task of StepId=2.27 (status=0x0300).\n';
+    const seen: Buffer[] = [];
+    const output = new SrunOutput(MARK, { onStep: () => {}, onPid: () => {}, onRemoteError: () => {}, onTaskOutput: (bytes) => seen.push(Buffer.from(bytes)) });
+    for (let i = 0; i < text.length; i += chunk) output.push(text.slice(i, i + chunk));
+    output.end();
+    expect(Buffer.concat(seen).toString()).toBe('line 5\nno newline');
+    expect(output.report.statuses).toEqual([0x0300]);
+  });
+
+  it('passes on a runaway line in pieces without waiting for its newline, all bytes kept', () => {
+    const seen: Buffer[] = [];
+    const output = new SrunOutput(MARK, { onStep: () => {}, onPid: () => {}, onRemoteError: () => {}, onTaskOutput: (bytes) => seen.push(Buffer.from(bytes)) });
+    const long = 'z'.repeat(200 * 1024);
+    for (let i = 0; i < long.length; i += 10_000) output.push(long.slice(i, i + 10_000));
+    // Before any newline or end, most of it has been passed on already.
+    expect(Buffer.concat(seen).length).toBeGreaterThan(100 * 1024);
+    output.push('\nsrun: launch/slurm: _task_finish: Received task exit notification for 1 task of StepId=1.2 (status=0x0000).\n');
+    output.end();
+    expect(Buffer.concat(seen).toString()).toBe(`${long}\n`);
+    expect(output.report.statuses).toEqual([0]);
   });
 
   it('reads the wrapper\'s error line and a node failure', () => {

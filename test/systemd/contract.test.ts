@@ -44,9 +44,7 @@ describe.skipIf(!systemd.available)(`SystemdProcLauncher contract${skipNote}`, (
     size: () => launcher.size,
     create: () => new SystemdProcLauncher({ unitPrefix: DISPOSE_PREFIX }),
     capabilities: SYSTEMD,
-    knownBugs: {
-      // systemd's own child fails the execve: reported as ERR_SYSTEMD_EXEC (203/EXEC), not E2BIG.
-      e2big: 'argv/env past the execve limits is ERR_SYSTEMD_EXEC, not E2BIG (DESIGN section 2)',
-    },
+    // e2big (was ERR_SYSTEMD_EXEC, 203/EXEC) is fixed: src/systemd/exec-size.ts refuses it first.
+    knownBugs: {},
   });
 });
