@@ -32,11 +32,25 @@ export class ScancelBatch {
       const steps = [...ids];
       ids.clear();
       for (let at = 0; at < steps.length; at += MAX_STEPS_PER_SCANCEL) {
-        this.calls++;
-        // scancel's exit status is not trusted (225 for a delivered signal, non-zero when one
-        // step of the list has ended): each srun's exit is what is watched.
-        void runSlurmCommand('scancel', [`--signal=${signal}`, ...steps.slice(at, at + MAX_STEPS_PER_SCANCEL)], signal === 'TERM' ? 'terminate' : 'kill').catch(() => {});
+        void this.#deliver(signal, steps.slice(at, at + MAX_STEPS_PER_SCANCEL));
       }
     }
+  }
+
+  // Slurm signals a step's processes one at a time (proctrack/linuxproc walks them), so a
+  // shell whose child died first could return from `wait` and exit 0 before its own signal
+  // came. Stopped first, nothing in the step runs until every process holds its signal:
+  // STOP, then the signal, then (for TERM, which a stopped process only handles once
+  // continued) CONT. KILL needs no CONT.
+  async #deliver(signal: StepSignal, steps: string[]): Promise<void> {
+    const scancel = async (name: string): Promise<void> => {
+      this.calls++;
+      // scancel's exit status is not trusted (225 for a delivered signal, non-zero when one
+      // step of the list has ended): each srun's exit is what is watched.
+      await runSlurmCommand('scancel', [`--signal=${name}`, ...steps], signal === 'TERM' ? 'terminate' : 'kill').catch(() => {});
+    };
+    await scancel('STOP');
+    await scancel(signal);
+    if (signal === 'TERM') await scancel('CONT');
   }
 }
