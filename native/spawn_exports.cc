@@ -168,6 +168,34 @@ bool ReadSpawnPlan(ArgReader& in, napi_value plan, SpawnArgs* args, ChildPlan* c
   return true;
 }
 
+// A spawn plan read and pointed into: the request's pointers refer to `args` and the
+// pointer vectors, so a PreparedSpawn is filled in place and never moved.
+struct PreparedSpawn {
+  SpawnArgs args;
+  SpawnRequest request = {};
+  std::vector<char*> path_ptrs;
+  std::vector<char*> argv_ptrs;
+  std::vector<char*> env_ptrs;
+};
+
+// Reads the plan (spawn and spawnAsync take the same one) and builds the request.
+bool PrepareSpawn(ArgReader& in, Napi::Value plan_value, PreparedSpawn* out) {
+  SpawnArgs& args = out->args;
+  ChildPlan& plan = out->request.plan;
+  if (!ReadSpawnPlan(in, plan_value, &args, &plan)) return false;
+  out->path_ptrs = PointersOf(args.paths);
+  out->argv_ptrs = PointersOf(args.argv);
+  out->env_ptrs = args.inherit_environ ? MergeWithEnviron(args.env, args.env_remove) : PointersOf(args.env);
+  plan.exec_paths = out->path_ptrs.data();
+  plan.argv = out->argv_ptrs.data();
+  plan.envp = out->env_ptrs.data();
+  plan.cwd = args.has_cwd ? args.cwd.c_str() : nullptr;
+  plan.cgroup_procs_fd = -1;
+  if (args.has_cgroup) out->request.cgroup_path = args.cgroup.c_str();
+  out->request.capture_stdio = args.capture_stdio;
+  return true;
+}
+
 // spawn({ paths, argv, env, inheritEnviron, envRemove, cwd, captureStdio, killGroupOnExit,
 //         parentDeathSignal, killOnTeardown, cpus, memNodes, cgroup, stdin, rlimits, newSession })
 //   -> { id, pid, stdoutFd, stderrFd, stdinFd } | { errno, stage, syscall }
@@ -176,21 +204,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = GetState(env);
   ArgReader in(env, "spawn");
-  SpawnRequest request = {};
-  ChildPlan& plan = request.plan;
-  SpawnArgs args;
-  if (!ReadSpawnPlan(in, info[0], &args, &plan)) return Napi::Value();
-
-  std::vector<char*> path_ptrs = PointersOf(args.paths);
-  std::vector<char*> argv_ptrs = PointersOf(args.argv);
-  std::vector<char*> env_ptrs = args.inherit_environ ? MergeWithEnviron(args.env, args.env_remove) : PointersOf(args.env);
-  plan.exec_paths = path_ptrs.data();
-  plan.argv = argv_ptrs.data();
-  plan.envp = env_ptrs.data();
-  plan.cwd = args.has_cwd ? args.cwd.c_str() : nullptr;
-  plan.cgroup_procs_fd = -1;
-  if (args.has_cgroup) request.cgroup_path = args.cgroup.c_str();
-  request.capture_stdio = args.capture_stdio;
+  PreparedSpawn prepared;
+  if (!PrepareSpawn(in, info[0], &prepared)) return Napi::Value();
+  SpawnRequest& request = prepared.request;
+  const SpawnArgs& args = prepared.args;
 
   SpawnOutcome outcome = SpawnProc(request);
   if (outcome.failed_stage != nullptr) {
@@ -206,21 +223,11 @@ Napi::Value SpawnAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState* state = GetState(env);
   ArgReader in(env, "spawnAsync");
-  SpawnRequest request = {};
+  PreparedSpawn prepared;
+  if (!PrepareSpawn(in, info[0], &prepared)) return Napi::Value();
+  SpawnRequest& request = prepared.request;
+  const SpawnArgs& args = prepared.args;
   ChildPlan& plan = request.plan;
-  SpawnArgs args;
-  if (!ReadSpawnPlan(in, info[0], &args, &plan)) return Napi::Value();
-
-  std::vector<char*> path_ptrs = PointersOf(args.paths);
-  std::vector<char*> argv_ptrs = PointersOf(args.argv);
-  std::vector<char*> env_ptrs = args.inherit_environ ? MergeWithEnviron(args.env, args.env_remove) : PointersOf(args.env);
-  plan.exec_paths = path_ptrs.data();
-  plan.argv = argv_ptrs.data();
-  plan.envp = env_ptrs.data();
-  plan.cwd = args.has_cwd ? args.cwd.c_str() : nullptr;
-  plan.cgroup_procs_fd = -1;
-  if (args.has_cgroup) request.cgroup_path = args.cgroup.c_str();
-  request.capture_stdio = args.capture_stdio;
 
   napi_deferred deferred;
   napi_value promise;
