@@ -137,3 +137,30 @@ function expectZero(program: string, exit: ProcExitResult): void {
   const how = exit.kind === 'exited' ? `code ${exit.code}` : exit.kind === 'signaled' ? exit.signalName : exit.reason;
   throw new Error(`${program} ended with ${how}`);
 }
+
+/**
+ * A baseline that is itself a command (`systemd-run --wait ...`, `srun ...`) started
+ * through child_process: its exit is the proc's; a non-zero one rejects with `label`,
+ * the code or signal, and the first line the command printed on stderr.
+ */
+export function commandOneShot(name: ContenderName, command: string, commandArgs: (program: string, args: readonly string[]) => string[], label = ''): OneShot {
+  return {
+    name,
+    start(program, args) {
+      const t0 = performance.now();
+      const child = spawn(command, commandArgs(program, args), { stdio: ['ignore', 'ignore', 'pipe'] });
+      const callMs = performance.now() - t0;
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const exited = new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, signal) => {
+          if (code === 0) resolve();
+          else reject(new Error(`${label}${signal ?? `exit code ${code}`}${stderr === '' ? '' : `: ${stderr.trim().split('\n')[0]}`}`));
+        });
+      });
+      return { callMs, exited };
+    },
+    close: async () => {},
+  };
+}

@@ -1,9 +1,9 @@
 // What the Slurm scenario needs from the cluster, through the Slurm client commands
 // only: is a controller reachable, an allocation of its own (salloc --no-shell) that
 // both contenders run their steps in, and a raw `srun` one-shot to compare against.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 
-import type { OneShot } from '../one-shot.js';
+import { commandOneShot, type OneShot } from '../one-shot.js';
 
 /** Every Slurm command is bounded: MessageTimeout alone is 10 s per try. */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -24,10 +24,6 @@ export function runSlurmCommand(command: string, args: readonly string[], timeou
       else resolve({ code: failure === null ? 0 : typeof failure.code === 'number' ? failure.code : null, stdout, stderr });
     });
   });
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
 }
 
 /** Slurm commands print their errors first and the verdict last ("fatal: ..."). */
@@ -89,27 +85,7 @@ export async function allocate(maxNodes: number): Promise<BenchAllocation> {
 
 /** The baseline: `srun --jobid J --overlap -N1 -n1 -w HOST PROGRAM` through child_process, until it exits. */
 export function srunOneShot(jobId: string, host: string): OneShot {
-  return {
-    name: 'srun',
-    start(program, args) {
-      const t0 = performance.now();
-      const child = spawn('srun', [`--jobid=${jobId}`, '--overlap', '-N1', '-n1', `-w${host}`, '--', program, ...args], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      const callMs = performance.now() - t0;
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      const exited = new Promise<void>((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code, signal) => {
-          if (code === 0) resolve();
-          else reject(new Error(`srun: ${signal ?? `exit code ${code}`}${stderr === '' ? '' : `: ${firstLine(stderr)}`}`));
-        });
-      });
-      return { callMs, exited };
-    },
-    close: async () => {},
-  };
+  return commandOneShot('srun', 'srun', (program, args) => [`--jobid=${jobId}`, '--overlap', '-N1', '-n1', `-w${host}`, '--', program, ...args], 'srun: ');
 }
 
 export const SRUN_NOTE = 'srun: `srun --jobid=J --overlap -N1 -n1 -wHOST -- /bin/true` through child_process, until it exits (the same step SlurmProcLauncher starts, without -v and its parsing)';

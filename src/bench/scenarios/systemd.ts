@@ -2,11 +2,10 @@
 // observed, against `systemd-run --user --wait`. Written against the ProcLauncher
 // interface and loaded lazily: it runs only where the backend is built and a user
 // bus with a systemd manager answers, and says why it was skipped otherwise.
-import { spawn } from 'node:child_process';
 
 import type { ProcExitResult, ProcLauncher } from '../../contract.js';
 import { combinedOver, countOf } from '../count-noun.js';
-import type { OneShot } from '../one-shot.js';
+import { commandOneShot, type OneShot } from '../one-shot.js';
 import { runInterleaved } from '../interleave.js';
 import type { ContenderName } from '../report.js';
 import { metric, skippedOutcome, type Scenario } from '../scenario.js';
@@ -123,25 +122,7 @@ function launcherOneShot(launcher: ProcLauncher): OneShot {
   };
 }
 
-const systemdRunOneShot: OneShot = {
-  name: 'systemd-run',
-  start(program, args) {
-    const t0 = performance.now();
-    const child = spawn('systemd-run', [...SYSTEMD_RUN_ARGS, program, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const callMs = performance.now() - t0;
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => {
-        if (code === 0) resolve();
-        else reject(new Error(`${signal ?? `exit code ${code}`}${stderr === '' ? '' : `: ${stderr.trim().split('\n')[0]}`}`));
-      });
-    });
-    return { callMs, exited };
-  },
-  close: async () => {},
-};
+const systemdRunOneShot: OneShot = commandOneShot('systemd-run', 'systemd-run', (program, args) => [...SYSTEMD_RUN_ARGS, program, ...args]);
 
 /** null when one launch of /bin/true exits 0 in time, else why not. */
 async function probeOnce(shot: OneShot): Promise<string | null> {
