@@ -297,9 +297,10 @@ describe('the listener', () => {
     await idle.dispose();
     expect(listeningPorts().filter((port) => !before.includes(port))).toEqual([]);
     const manager = new ProcManager({ launcher: 'native', forwardOutput: false, callbackHost: '127.0.0.1' });
-    const h = await manager.spawn('ephemeral', { program: fixture('exit-n'), args: ['0'] });
+    // A proc that stays until its environment is read (one that exits at once may be gone first: ESRCH).
+    const h = await manager.spawn('ephemeral', { program: fixture('forever') });
     const address = envOf(h.pid!, 'PROCLAUNCH_NOTIFY_ADDR') ?? '';
-    await h.wait();
+    await h.kill();
     const { port } = splitAddress(address);
     expect(listeningPorts()).toContain(port);
     await manager.dispose();
