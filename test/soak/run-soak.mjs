@@ -24,7 +24,9 @@ const JSON_OUTPUT = process.argv.includes('--json');
 // Allocator arenas and V8 heap sizing settle within the first few thousand launches
 // (RSS climbs ~30 MB on Node 20 by ~3,000 launches, ~60 MB on Node 26 by ~5,000, then
 // stays flat): measure growth from there.
-const WARM_UP = Math.min(Math.floor(LAUNCHES / 2), Math.max(6000, Math.floor(LAUNCHES / 10)));
+// --warm-up N sets it (the suite's short variant: Node 26 with the spawn server still
+// wandered 5-12 MB at 6,000 and settled later).
+const WARM_UP = option('warm-up', Math.min(Math.floor(LAUNCHES / 2), Math.max(6000, Math.floor(LAUNCHES / 10))));
 const MB = 1024 * 1024;
 
 if (typeof globalThis.gc !== 'function') {

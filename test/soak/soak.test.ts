@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 const script = join(dirname(fileURLToPath(import.meta.url)), 'run-soak.mjs');
 
 describe('soak (short variant; `npm run soak` runs 100,000)', () => {
-  it('12,000 mixed launches (6,000 of them warm-up) through the manager: no zombie, no fd, flat memory, every end seen once', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', script, '--launches', '12000', '--json'], {
+  it('24,000 mixed launches (12,000 of them warm-up) through the manager: no zombie, no fd, flat memory, every end seen once', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', script, '--launches', '24000', '--warm-up', '12000', '--json'], {
       maxBuffer: 16 * 1024 * 1024,
     }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
