@@ -7,8 +7,9 @@ import type { Writable } from 'node:stream';
 export function writableFromFd(fd: number): Writable {
   const stream = new Socket({ fd, readable: false, writable: true });
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    // The reader left: what was not written is dropped, as with a shell pipeline.
-    if (error.code === 'EPIPE' || error.code === 'ECONNRESET') return;
+    // The reader left: what was not written is dropped, as with a shell pipeline. A write
+    // still pending when the proc exited is cancelled by our closing the pipe (ECANCELED).
+    if (error.code === 'EPIPE' || error.code === 'ECONNRESET' || error.code === 'ECANCELED') return;
     // Anything else stays an error for whoever listens; with nobody else, as loud as usual.
     if (stream.listenerCount('error') === 1) throw error;
   });

@@ -204,13 +204,17 @@ export class CgroupTree {
         emptySeen = true;
         onEmpty!();
       }
-      try {
-        rmdirSync(leaf);
-        return true;
-      } catch (error) {
-        const code = codeOf(error);
-        if (code === 'ENOENT') return true;
-        if (code !== 'EBUSY' || Date.now() > deadline) return false;
+      // Until the tree has been seen empty, no rmdir: one could succeed in the instant the
+      // last task left, just after the check above, and the usage would go with the cgroup.
+      if (emptySeen || Date.now() > deadline) {
+        try {
+          rmdirSync(leaf);
+          return true;
+        } catch (error) {
+          const code = codeOf(error);
+          if (code === 'ENOENT') return true;
+          if (code !== 'EBUSY' || Date.now() > deadline) return false;
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
