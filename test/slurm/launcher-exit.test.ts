@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SlurmProcLauncher, type LaunchResult } from '../../src/index.js';
 import { fixture, readAll } from '../helpers/fixtures.js';
-import { readStat } from '../helpers/proc-table.js';
+import { readStat, waitFor } from '../helpers/proc-table.js';
 import { cluster, slurmCommand } from './slurm-context.js';
 import { expectNothingLeft, jobListed } from './slurm-helpers.js';
 
@@ -113,11 +113,16 @@ describe.skipIf(cluster === null)('SlurmProcLauncher: exits, environment, stdio,
     const r = launched(await launcher.launch('pid', { command: { program: fixture('forever') }, host: 'node3' }));
     expect(r.pid).toEqual(expect.any(Number));
     // The nodes share this machine's pid namespace: the pid is the exec'd program, in node3's netns.
-    const stat = readStat(r.pid!);
-    expect(stat).not.toBeNull();
-    expect(readFileSync(`/proc/${r.pid}/cmdline`, 'utf8')).toContain('forever');
-    expect(readlinkSync(`/proc/${r.pid}/ns/net`)).toBe(readlinkSync(`/proc/${slurmdPid('node3')}/ns/net`));
-    await launcher.kill('pid');
+    try {
+      const stat = readStat(r.pid!);
+      expect(stat).not.toBeNull();
+      // Launch ends when the wrapper is about to exec the program in that pid: the exec
+      // itself may still be under way (cmdline empty meanwhile), so wait for it.
+      await waitFor(() => readFileSync(`/proc/${r.pid}/cmdline`, 'utf8').includes('forever'), `pid ${r.pid} to exec forever`);
+      expect(readlinkSync(`/proc/${r.pid}/ns/net`)).toBe(readlinkSync(`/proc/${slurmdPid('node3')}/ns/net`));
+    } finally {
+      await launcher.kill('pid');
+    }
     expect(await r.exit).toMatchObject({ kind: 'signaled', signalName: 'SIGKILL' });
   });
 
