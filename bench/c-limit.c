@@ -16,7 +16,9 @@
 // instead of a copy of all of ours, which execve would then close one by one.
 // Prints one JSON line on stdout:
 //   {"launches":N,"elapsedMs":..,"launchesPerSec":..,"spawnCallUs":{"p50":..,"p99":..},
-//    "latencyUs":{"p50":..,"p99":..},"maxBatchMs":..,"inflight":K,"setup":0|1,"unshare":0|1,"idle":N}
+//    "latencyUs":{"p50":..,"p99":..},"maxBatchMs":..,"cpuMs":..,"inflight":K,"setup":0|1,"unshare":0|1,"idle":N}
+// cpuMs is this process's own CPU time (user + system, not its children's) over the
+// launches: what the launching loop itself costs the machine.
 // maxBatchMs is the longest time spent handling one poll() wake-up (reap + respawn of
 // every ready child): what a timer in an event loop built this way could be delayed by.
 // Exit status 0 on success; any failure prints a message on stderr and exits 1.
@@ -32,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -130,6 +133,8 @@ static double percentile(double* sorted, int n, double p) {
   return sorted[index];
 }
 
+static double timeval_us(const struct timeval* tv) { return tv->tv_sec * 1e6 + tv->tv_usec; }
+
 int main(int argc, char** argv) {
   int count = 1000, inflight = 1, setup = 0, unshare = 0, idle = 0;
   const char* program = "/bin/true";
@@ -184,6 +189,8 @@ int main(int argc, char** argv) {
 
   int launched = 0, done = 0;
   double max_batch_us = 0;
+  struct rusage usage_before;
+  getrusage(RUSAGE_SELF, &usage_before);
   double begin = now_us();
   for (int slot = 0; slot < inflight; slot++) {
     started[slot] = now_us();
@@ -226,6 +233,10 @@ int main(int argc, char** argv) {
     if (batch_us > max_batch_us) max_batch_us = batch_us;
   }
   double elapsed_ms = (now_us() - begin) / 1e3;
+  struct rusage usage_after;
+  getrusage(RUSAGE_SELF, &usage_after);
+  double cpu_ms = (timeval_us(&usage_after.ru_utime) - timeval_us(&usage_before.ru_utime) +
+                   timeval_us(&usage_after.ru_stime) - timeval_us(&usage_before.ru_stime)) / 1e3;
   for (int i = 0; i < idle; i++) {
     syscall(SYS_pidfd_send_signal, idle_fds[i], SIGKILL, NULL, 0);
     reap(idle_fds[i]);
@@ -234,9 +245,9 @@ int main(int argc, char** argv) {
   qsort(latency_us, count, sizeof *latency_us, compare_doubles);
   printf("{\"launches\":%d,\"elapsedMs\":%.3f,\"launchesPerSec\":%.1f,"
          "\"spawnCallUs\":{\"p50\":%.1f,\"p99\":%.1f},\"latencyUs\":{\"p50\":%.1f,\"p99\":%.1f},"
-         "\"maxBatchMs\":%.3f,\"inflight\":%d,\"setup\":%d,\"unshare\":%d,\"idle\":%d}\n",
+         "\"maxBatchMs\":%.3f,\"cpuMs\":%.3f,\"inflight\":%d,\"setup\":%d,\"unshare\":%d,\"idle\":%d}\n",
          count, elapsed_ms, count * 1000.0 / elapsed_ms, percentile(call_us, count, 0.5),
          percentile(call_us, count, 0.99), percentile(latency_us, count, 0.5),
-         percentile(latency_us, count, 0.99), max_batch_us / 1e3, inflight, setup, unshare, idle);
+         percentile(latency_us, count, 0.99), max_batch_us / 1e3, cpu_ms, inflight, setup, unshare, idle);
   return 0;
 }

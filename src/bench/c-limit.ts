@@ -20,6 +20,8 @@ export interface CLimitResult {
   latencyUs: { p50: number; p99: number };
   /** Longest time spent handling one poll() wake-up: a C event loop's stall. */
   maxBatchMs: number;
+  /** Its own CPU time (user + system, not its children's) over the launches. */
+  cpuMs: number;
   inflight: number;
   /** 0: none, 1: setup with setpgid, 2: setup with setsid. */
   setup: number;

@@ -40,6 +40,8 @@ export interface RuntimeInFlight {
   launches: number;
   launchesPerSec: number;
   maxStallMs: number;
+  /** The runtime process's own CPU time over the measured launches (process.cpuUsage()). */
+  cpuMs: number;
 }
 
 export interface JsRuntime {
@@ -128,6 +130,7 @@ export function parseInFlight(stdout: string): RuntimeInFlight {
     launches: figure(line, 'launches'),
     launchesPerSec: figure(line, 'launchesPerSec'),
     maxStallMs: figure(line, 'maxStallMs'),
+    cpuMs: figure(line, 'cpuMs'),
   };
 }
 

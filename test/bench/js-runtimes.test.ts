@@ -48,7 +48,7 @@ describe("a round's JSON line", () => {
 
   it('is parsed from the last line of stdout', () => {
     expect(parseSequential(`noise\n${JSON.stringify(sequential)}\n`)).toEqual(sequential);
-    const inFlight = { runtime: 'deno', version: '2.9.6', launches: 64, launchesPerSec: 300, maxStallMs: 150 };
+    const inFlight = { runtime: 'deno', version: '2.9.6', launches: 64, launchesPerSec: 300, maxStallMs: 150, cpuMs: 40 };
     expect(parseInFlight(JSON.stringify(inFlight))).toEqual(inFlight);
     expect(parseVersion('deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)\nv8 14\n')).toBe('2.9.6');
     expect(parseVersion('1.4.5\n')).toBe('1.4.5');
@@ -60,6 +60,7 @@ describe("a round's JSON line", () => {
     expect(() => parseSequential(JSON.stringify({ ...sequential, callMs: { p50: -1, p99: 1 } }))).toThrow(/callMs\.p50 is -1, not a figure/);
     expect(() => parseSequential(JSON.stringify({ ...sequential, launchesPerSec: 'fast' }))).toThrow(/launchesPerSec is "fast"/);
     expect(() => parseInFlight(JSON.stringify({ runtime: 'bun', version: '1', launches: 1, launchesPerSec: 1 }))).toThrow(/maxStallMs is undefined/);
+    expect(() => parseInFlight(JSON.stringify({ runtime: 'bun', version: '1', launches: 1, launchesPerSec: 1, maxStallMs: 1 }))).toThrow(/cpuMs is undefined/);
     expect(() => parseVersion('no digits')).toThrow(/no version/);
   });
 });
@@ -85,6 +86,8 @@ describe('Bun and Deno from their npm binary packages', () => {
       const flight = await runtime.inFlight(16, 4, 4, '/bin/true');
       expect(flight).toMatchObject({ runtime: runtime.name, launches: 16 });
       expect(flight.maxStallMs).toBeGreaterThan(0);
+      // Its own CPU over the 16 launches, as process.cpuUsage() tells it.
+      expect(flight.cpuMs).toBeGreaterThan(0);
       await expect(runtime.sequential(2, 0, '/bin/false')).rejects.toThrow(/\/bin\/false exited with 1/);
     }
     expect(liveChildren()).toEqual([]);

@@ -1,6 +1,9 @@
-// Scenario 4: 64 launches in flight at all times: throughput, and the longest
-// event-loop stall a 1 ms timer sees meanwhile.
+// Scenario 4: 64 launches in flight at all times: throughput, the longest event-loop
+// stall a 1 ms timer sees meanwhile, and what each launch costs the launching process
+// itself in CPU (with 2 cores saturated by the kernel's exec/exit work, that share is
+// what a contender can still win or lose).
 import { countOf } from '../count-noun.js';
+import { helperCpuBetween, spawnServerCpu } from '../helper-cpu.js';
 import { runInterleaved } from '../interleave.js';
 import { monitorStalls } from '../loop-stall.js';
 import type { OneShot } from '../one-shot.js';
@@ -20,6 +23,8 @@ interface InFlightFigures {
   throughput: number;
   /** For the C limit: its longest batch between two poll() calls (it has no timers). */
   maxStallMs: number;
+  /** CPU time of the launching process (and, for native, its spawn server) per launch; null when unknown. */
+  cpuPerLaunchMs: number | null;
 }
 
 interface InFlightContender {
@@ -47,7 +52,7 @@ export const inFlightScenario: Scenario = {
         name: 'c-limit',
         async measure(total) {
           const result = await cLimit.run({ count: total, inflight: IN_FLIGHT, program: TRUE_PROGRAM });
-          return { throughput: result.launchesPerSec, maxStallMs: result.maxBatchMs };
+          return { throughput: result.launchesPerSec, maxStallMs: result.maxBatchMs, cpuPerLaunchMs: result.cpuMs / result.launches };
         },
       });
     }
@@ -57,7 +62,7 @@ export const inFlightScenario: Scenario = {
         name: runtime.name,
         async measure(total) {
           const result = await runtime.inFlight(total, IN_FLIGHT, IN_FLIGHT, TRUE_PROGRAM);
-          return { throughput: result.launchesPerSec, maxStallMs: result.maxStallMs };
+          return { throughput: result.launchesPerSec, maxStallMs: result.maxStallMs, cpuPerLaunchMs: result.cpuMs / result.launches };
         },
       });
     }
@@ -72,9 +77,12 @@ export const inFlightScenario: Scenario = {
     );
     const throughput: Partial<Record<ContenderName, number>> = {};
     const stall: Partial<Record<ContenderName, number>> = {};
+    const cpu: Partial<Record<ContenderName, number | null>> = {};
     for (const [name, samples] of rounds) {
       throughput[name] = median(samples.map((sample) => sample.throughput));
       stall[name] = Math.max(...samples.map((sample) => sample.maxStallMs));
+      const known = samples.flatMap((sample) => (sample.cpuPerLaunchMs === null ? [] : [sample.cpuPerLaunchMs]));
+      cpu[name] = known.length === 0 ? null : median(known);
     }
     return {
       status: 'ok',
@@ -84,11 +92,13 @@ export const inFlightScenario: Scenario = {
       metrics: [
         metric({ name: 'throughput', label: 'launch+exit/s', unit: '/s', better: 'higher' }, throughput, 'child_process'),
         metric({ name: 'maxStall', label: 'longest 1 ms timer gap', unit: 'ms', better: 'lower' }, stall, 'child_process'),
+        metric({ name: 'cpuPerLaunch', label: 'own CPU per launch', unit: 'ms', better: 'lower' }, cpu, 'child_process'),
       ],
       notes: [
         `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(sizes.total, 'launch', 'launches')} per contender, ${IN_FLIGHT} in flight; ${sizes.rounds === 1 ? 'one round only, so no median' : 'throughput: median over rounds; stall: worst over rounds'}`,
         ...runtimeNotes(tools.runtimes, IN_FLIGHT),
         'stall: the longest gap between firings of a 1 ms setInterval during the round (the whole round if it never fired); c-limit: the longest time it spent handling one poll() wake-up (reaping and re-spawning every ready child), i.e. what a timer in a C event loop doing the same would wait',
+        'own CPU per launch: user + system time of the launching process over the round (every thread; not its children), divided by the launches; native adds its spawn server\'s (read from /proc); median over rounds',
       ],
     };
   },
@@ -96,6 +106,8 @@ export const inFlightScenario: Scenario = {
 
 /** Keeps `concurrency` procs in flight until `total` have exited. */
 export async function runInFlight(shot: OneShot, total: number, concurrency: number): Promise<InFlightFigures> {
+  const helpersBefore = spawnServerCpu();
+  const cpuBefore = process.cpuUsage();
   const monitor = monitorStalls();
   const begin = performance.now();
   let maxStallMs: number;
@@ -121,5 +133,10 @@ export async function runInFlight(shot: OneShot, total: number, concurrency: num
   } finally {
     maxStallMs = monitor.stop();
   }
-  return { throughput: (total * 1000) / (performance.now() - begin), maxStallMs };
+  const throughput = (total * 1000) / (performance.now() - begin);
+  const own = process.cpuUsage(cpuBefore);
+  // Only the native contender has a spawn server; for the others the set is empty both times.
+  const helperMs = helperCpuBetween(helpersBefore, spawnServerCpu());
+  const cpuPerLaunchMs = helperMs === null ? null : ((own.user + own.system) / 1000 + helperMs) / total;
+  return { throughput, maxStallMs, cpuPerLaunchMs };
 }
