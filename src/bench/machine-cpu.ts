@@ -9,12 +9,10 @@ export function machineCpu(): MachineCpu {
   return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
 }
 
-/** "idle 2%, system 64%, user 34%" between two readings. */
-export function describeMachineCpu(before: MachineCpu, after: MachineCpu): string {
+/** The share of the machine's CPU time that was idle (iowait included) between two readings; null when no tick elapsed. */
+export function idleShare(before: MachineCpu, after: MachineCpu): number | null {
   const delta = after.map((value, i) => value - (before[i] ?? 0));
   const total = delta.reduce((sum, value) => sum + value, 0);
-  if (total <= 0) return 'not measured (no ticks elapsed)';
-  const share = (ticks: number): string => `${Math.round((100 * ticks) / total)}%`;
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = delta;
-  return `idle ${share(idle + iowait)}, system ${share(system + irq + softirq)}, user ${share(user + nice)}${steal > 0 ? `, stolen ${share(steal)}` : ''}`;
+  if (total <= 0) return null;
+  return ((delta[3] ?? 0) + (delta[4] ?? 0)) / total;
 }

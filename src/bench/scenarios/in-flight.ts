@@ -6,7 +6,7 @@ import { countOf } from '../count-noun.js';
 import { helperCpuBetween, spawnServerCpu } from '../helper-cpu.js';
 import { runInterleaved } from '../interleave.js';
 import { monitorStalls } from '../loop-stall.js';
-import { describeMachineCpu, machineCpu } from '../machine-cpu.js';
+import { idleShare, machineCpu } from '../machine-cpu.js';
 import type { OneShot } from '../one-shot.js';
 import type { ContenderName } from '../report.js';
 import { metric, type Scenario } from '../scenario.js';
@@ -67,7 +67,8 @@ export const inFlightScenario: Scenario = {
         },
       });
     }
-    const machineBefore = machineCpu();
+    // Whether a contender's rate was bound by the CPU: how idle the machine was in its rounds.
+    const idle: Partial<Record<ContenderName, number[]>> = {};
     const rounds = await runInterleaved(
       contenders,
       {
@@ -75,9 +76,18 @@ export const inFlightScenario: Scenario = {
         warmup: (contender) => contender.measure(IN_FLIGHT),
         onStep: (contender, round) => context.progress.advance(1, `in-flight: round ${round + 1}/${sizes.rounds}, ${contender.name}`),
       },
-      (contender) => contender.measure(sizes.total),
+      async (contender) => {
+        const before = machineCpu();
+        const figures = await contender.measure(sizes.total);
+        const share = idleShare(before, machineCpu());
+        if (share !== null) (idle[contender.name] ??= []).push(share);
+        return figures;
+      },
     );
-    const machine = describeMachineCpu(machineBefore, machineCpu());
+    const idleNote = contenders
+      .filter((contender) => idle[contender.name] !== undefined)
+      .map((contender) => `${contender.name} ${Math.round(100 * median(idle[contender.name]!))}%`)
+      .join(', ');
     const throughput: Partial<Record<ContenderName, number>> = {};
     const stall: Partial<Record<ContenderName, number>> = {};
     const cpu: Partial<Record<ContenderName, number | null>> = {};
@@ -101,7 +111,7 @@ export const inFlightScenario: Scenario = {
         `${countOf(sizes.rounds, 'interleaved round')} of ${countOf(sizes.total, 'launch', 'launches')} per contender, ${IN_FLIGHT} in flight; ${sizes.rounds === 1 ? 'one round only, so no median' : 'throughput: median over rounds; stall: worst over rounds'}`,
         ...runtimeNotes(tools.runtimes, IN_FLIGHT),
         'stall: the longest gap between firings of a 1 ms setInterval during the round (the whole round if it never fired); c-limit: the longest time it spent handling one poll() wake-up (reaping and re-spawning every ready child), i.e. what a timer in a C event loop doing the same would wait',
-        `the whole machine over the rounds: ${machine}`,
+        `the machine's idle CPU during each contender's rounds (median; 2 cores saturated = 0%): ${idleNote}`,
         'own CPU per launch: user + system time of the launching process over the round (every thread; not its children), divided by the launches; native adds its spawn server\'s (read from /proc); median over rounds',
       ],
     };
