@@ -75,6 +75,17 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 50
   }
 }
 
+/** Bounded: a wedged listener or loop fails the test here instead of hanging it. */
+export async function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Kills a process we started by pid, ignoring "already gone". For test clean-up only. */
 export function killQuietly(pid: number): void {
   try {

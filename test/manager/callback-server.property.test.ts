@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { CALLBACK_LIMITS, CallbackServer } from '../../src/manager/callback-server.js';
-import { splitAddress, within } from './tcp-helpers.js';
+import { within } from '../helpers/proc-table.js';
+import { splitAddress } from './tcp-helpers.js';
 
 const server = new CallbackServer({ host: '127.0.0.1', port: 0 });
 afterAll(() => server.close());

@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NativeProcLauncher, ProcManager, type LaunchOptions, type LaunchResult, type ProcLauncher } from '../../src/index.js';
 import { NotifyAddressBook, openNotifyChannel } from '../../src/manager/notify-channel.js';
 import { envOf, expectNoLeftovers, quietManager } from '../helpers/manager.js';
-import { openFds, readStat, waitFor } from '../helpers/proc-table.js';
+import { openFds, readStat, waitFor, within } from '../helpers/proc-table.js';
 import { Stranger, strangerIsOtherUser } from './stranger.js';
 
 const manager = quietManager();
@@ -39,17 +39,6 @@ function marker(): string {
 /** A shell proc that waits for `path` to appear, then runs `then`, then sleeps. */
 function afterMarker(path: string, then: string): { program: string; args: string[] } {
   return { program: '/bin/sh', args: ['-c', `while [ ! -e '${path}' ]; do sleep 0.01; done; ${then}; exec sleep 1000`] };
-}
-
-/** Bounded: a wedged loop fails the test here instead of hanging it. */
-async function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Blocks the event loop (bounded) until `check()` holds: datagrams wait unread meanwhile. */

@@ -13,7 +13,8 @@ import { OutputRouter } from '../../src/manager/output-router.js';
 import { InMemoryLauncher } from '../helpers/fake-launchers.js';
 import { fixture } from '../helpers/fixtures.js';
 import { envOf, expectNoLeftovers } from '../helpers/manager.js';
-import { openIdle, RemoteLikeLauncher, sendRaw, within } from './tcp-helpers.js';
+import { within } from '../helpers/proc-table.js';
+import { openIdle, RemoteLikeLauncher, sendRaw } from './tcp-helpers.js';
 
 const launcher = new RemoteLikeLauncher();
 const manager = new ProcManager({ launcher, forwardOutput: false, callbackHost: '127.0.0.1' });

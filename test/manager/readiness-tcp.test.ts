@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ProcManager, type ProcManagerOptions } from '../../src/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { envOf, expectNoLeftovers, LineCollector, statesOf } from '../helpers/manager.js';
-import { isRunning, waitFor } from '../helpers/proc-table.js';
-import { listeningPorts, probe, RemoteLikeLauncher, splitAddress, within } from './tcp-helpers.js';
+import { isRunning, waitFor, within } from '../helpers/proc-table.js';
+import { listeningPorts, probe, RemoteLikeLauncher, splitAddress } from './tcp-helpers.js';
 
 const run = promisify(execFile);
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

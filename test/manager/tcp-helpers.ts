@@ -117,14 +117,3 @@ export function listeningPorts(): number[] {
   }
   return ports;
 }
-
-/** Bounded: a wedged listener fails the test here instead of hanging it. */
-export async function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
